@@ -1,0 +1,233 @@
+"""The ``sift`` command line. It calls the same service functions as the HTTP API, and talks to the
+running server over HTTP when one is up (only one process may open the embedded store)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import typer
+from tqdm import tqdm
+
+from api.settings import Settings, get_settings
+
+app = typer.Typer(help="Sift: knowledge-base retrieval with Qdrant and a Qwen3 reranker.", no_args_is_help=True)
+
+SAMPLE_KB = Path(__file__).parent / "sample_kb"
+UPLOAD_BATCH = 16
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _running_server(settings: Settings) -> str | None:
+    """The URL of a Sift server that answers /health, if any."""
+    try:
+        response = httpx.get(f"{settings.server_url}/health", timeout=2.0)
+        return settings.server_url if response.status_code == 200 else None
+    except httpx.HTTPError:
+        return None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default SIFT_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default SIFT_PORT).")] = None,
+    ingest_sample: Annotated[bool, typer.Option(help="Ingest the bundled sample knowledge base if empty.")] = False,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.service import Sift
+
+    settings = get_settings()
+    _configure_logging(settings)
+    sift = Sift(settings)
+    sift.start()
+    if ingest_sample and not sift.index.collections():
+        results = _ingest_locally(sift, [str(SAMPLE_KB)], "default")
+        typer.echo(f"ingested the sample knowledge base: {len(results)} documents into 'default'")
+    try:
+        uvicorn.run(create_app(settings, sift=sift), host=host or settings.host, port=port or settings.port,
+                    log_level=settings.log_level)
+    finally:
+        asyncio.run(sift.close())
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs.")],
+    collection: Annotated[str, typer.Option("--collection", "-c")] = "default",
+) -> None:
+    """Ingest documents (through the running server if one is up, else in-process)."""
+    from ingest.errors import IngestError
+    from ingest.sources import expand_paths
+
+    settings = get_settings()
+    _configure_logging(settings)
+    try:
+        targets = expand_paths(paths)
+    except IngestError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not targets:
+        raise typer.BadParameter("no supported files found (.html, .htm, .md, .txt, optionally .gz)")
+    server = _running_server(settings)
+    if server:
+        results = _ingest_remotely(server, targets, collection, settings)
+    else:
+        from api.service import Sift
+
+        sift = Sift(settings)
+        sift.start()
+        try:
+            results = _ingest_locally(sift, [t for t, _ in targets], collection)
+        finally:
+            asyncio.run(sift.close())
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    typer.echo(f"{len(results)} documents into {collection!r} ({summary})" + (f" via {server}" if server else ""))
+
+
+def _read_targets(targets, settings: Settings):
+    from ingest.sources import fetch_url, is_url, read_file
+
+    for target, base in targets:
+        if is_url(target):
+            yield fetch_url(target, max_bytes=settings.max_upload_bytes)
+        else:
+            yield read_file(Path(target), max_bytes=settings.max_upload_bytes, base=base)
+
+
+def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
+    from api.service import IngestItem
+    from ingest.sources import expand_paths
+
+    targets = expand_paths(paths)
+    results = []
+    with tqdm(total=len(targets), desc="ingest", unit="doc", file=sys.stderr) as progress:
+        for start in range(0, len(targets), UPLOAD_BATCH):
+            batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], sift.settings))
+            items = [IngestItem(content=s.data, name=s.name, content_type=s.content_type, url=s.url) for s in batch]
+            for result in sift.ingest(collection, items):
+                results.append({"id": result.doc_id, "status": result.status, "chunks": result.chunks})
+            progress.update(len(batch))
+    return results
+
+
+def _ingest_remotely(server: str, targets, collection: str, settings: Settings) -> list[dict]:
+    results = []
+    with httpx.Client(base_url=server, timeout=600.0) as client, \
+            tqdm(total=len(targets), desc="ingest", unit="doc", file=sys.stderr) as progress:
+        for start in range(0, len(targets), UPLOAD_BATCH):
+            batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], settings))
+            files = [("files", (s.name, s.data, s.content_type or "application/octet-stream")) for s in batch]
+            response = client.post(f"/v1/collections/{collection}/documents", files=files)
+            if response.status_code >= 400:
+                raise typer.Exit(_fail(response))
+            results.extend(response.json()["documents"])
+            progress.update(len(batch))
+    return results
+
+
+def _fail(response: httpx.Response) -> int:
+    try:
+        message = response.json()["error"]["message"]
+    except (ValueError, KeyError):
+        message = response.text
+    typer.echo(f"error {response.status_code}: {message}", err=True)
+    return 1
+
+
+@app.command()
+def query(
+    question: Annotated[str, typer.Argument(help="The question.")],
+    collection: Annotated[str, typer.Option("--collection", "-c")] = "default",
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=100)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole response as JSON.")] = False,
+) -> None:
+    """Ask a question; prints the cited answer context."""
+    settings = get_settings()
+    _configure_logging(settings)
+    body = {"question": question, "collection": collection, "top_k": top_k}
+    server = _running_server(settings)
+    if server:
+        response = httpx.post(f"{server}/v1/query", json=body, timeout=120.0)
+        if response.status_code >= 400:
+            raise typer.Exit(_fail(response))
+        payload = response.json()
+    else:
+        from api.schemas import QueryIn, QueryOut
+        from api.service import Sift
+
+        request = QueryIn(**body)
+        sift = Sift(settings)
+        sift.start()
+        try:
+            answer = asyncio.run(sift.answer(request.question, collection=request.collection, top_k=request.top_k))
+        finally:
+            asyncio.run(sift.close())
+        payload = QueryOut.from_answer(answer).model_dump()
+    if as_json:
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if not payload["reranked"]:
+        typer.echo(f"(retrieval order: {payload.get('rerank_error') or 'not reranked'})", err=True)
+    typer.echo(payload["context"])
+
+
+@app.command()
+def clean(
+    paths: Annotated[list[Path], typer.Argument(help="HTML, Markdown or text files (.gz too).")],
+    out: Annotated[Path | None, typer.Option(help="Write one NAME.txt per input into this folder.")] = None,
+) -> None:
+    """Print (or write) the cleaned text of each file."""
+    from ingest.errors import IngestError
+    from ingest.loaders import load_document
+    from ingest.sources import read_file
+
+    settings = get_settings()
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+    failed = 0
+    for path in tqdm(paths, desc="clean", unit="file", file=sys.stderr, disable=out is None or len(paths) < 2):
+        try:
+            source = read_file(path, max_bytes=settings.max_upload_bytes)
+            document = load_document(source.data, doc_id=source.name, name=source.name)
+        except IngestError as exc:
+            typer.echo(f"{path}: {exc}", err=True)
+            failed += 1
+            continue
+        text = document.text
+        if out:
+            stem = Path(source.name).name
+            for suffix in (".html", ".htm"):
+                stem = stem.removesuffix(suffix)
+            (out / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
+        else:
+            typer.echo(text)
+    if failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console-script entry point; settings errors stop here with a readable message."""
+    from api.settings import SettingsError
+
+    try:
+        app()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

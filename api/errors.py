@@ -1,0 +1,95 @@
+"""Every Sift exception mapped to an HTTP status in one place, with a JSON body that names the problem."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from ingest.errors import (
+    BinaryContent,
+    DocumentTooLarge,
+    EmptyDocument,
+    IngestError,
+    UnsupportedContentType,
+)
+from rerank.errors import RerankerOverloaded, RerankError
+from retrieval.errors import CollectionNotFound, DocumentNotFound, RetrievalError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+# Most specific first: the first matching class decides the status.
+STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
+    (DocumentTooLarge, 413, "too_large"),
+    (UnsupportedContentType, 415, "unsupported_content_type"),
+    (BinaryContent, 415, "binary_content"),
+    (EmptyDocument, 422, "empty_document"),
+    (IngestError, 400, "invalid_document"),
+    (CollectionNotFound, 404, "collection_not_found"),
+    (DocumentNotFound, 404, "document_not_found"),
+    (StoreUnavailable, 503, "store_unavailable"),
+    (RetrievalError, 500, "store_error"),
+    (RerankerOverloaded, 503, "reranker_overloaded"),
+    (RerankError, 503, "reranker_unavailable"),
+]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response."""
+
+    error: ErrorDetail
+
+
+def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": {"code": code, "message": message}},
+                        headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the mapping on the app."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error.get("loc", ()) if part != "body")
+            problems.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+        return error_response(422, "invalid_request", "; ".join(problems) or "invalid request")
+
+    for error_type, status, code in STATUS_BY_ERROR:
+        app.add_exception_handler(error_type, _handler(status, code))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
+
+
+def _handler(status: int, code: str):
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        headers = None
+        if status == 503:
+            headers = {"Retry-After": str(max(1, round(getattr(exc, "retry_after_s", 5))))}
+        if status >= 500:
+            log.warning("%s: %s", code, exc)
+        return error_response(status, code, str(exc), headers)
+
+    return handle
+
+
+ERROR_RESPONSES = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        400: "Invalid document or request", 404: "Unknown collection or document", 413: "Upload too large",
+        415: "Unsupported or binary content", 422: "Invalid request fields or empty document",
+        503: "Store or reranker unavailable (see Retry-After)",
+    }.items()
+}

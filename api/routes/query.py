@@ -1,0 +1,21 @@
+"""The knowledge-base question endpoint: top candidates, reranked, as a cited answer context."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import SiftDep
+from api.errors import ERROR_RESPONSES
+from api.schemas import QueryIn, QueryOut
+
+router = APIRouter(prefix="/v1", tags=["query"], responses=ERROR_RESPONSES)
+
+
+@router.post("/query", response_model=QueryOut)
+async def query(body: QueryIn, sift: SiftDep) -> QueryOut:
+    """Answer context for a question; ``reranked`` says whether the reranker ordered it."""
+    answer = await sift.answer(
+        body.question, collection=body.collection, top_k=body.top_k, candidates=body.candidates,
+        instruction=body.instruction, filters=body.filters,
+    )
+    return QueryOut.from_answer(answer)

@@ -1,0 +1,27 @@
+"""Cohere/Jina-compatible ``/v1/rerank``: score given documents against a query."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.deps import SiftDep
+from api.errors import ERROR_RESPONSES
+from api.schemas import RerankIn, RerankOut, RerankResult, TextDocument
+
+router = APIRouter(prefix="/v1", tags=["rerank"], responses=ERROR_RESPONSES)
+
+
+@router.post("/rerank", response_model=RerankOut, response_model_exclude_none=True)
+async def rerank(body: RerankIn, sift: SiftDep) -> RerankOut:
+    """Documents ordered by P(yes); 503 with Retry-After when the reranker is absent or overloaded."""
+    texts = body.texts()
+    scores = await sift.rerank(body.query, texts, instruction=body.instruction)
+    order = sorted(range(len(texts)), key=lambda i: -scores[i])[: body.top_n or len(texts)]
+    return RerankOut(
+        model=sift.reranker.status()["model"] or "none",
+        results=[
+            RerankResult(index=i, relevance_score=scores[i],
+                         document=TextDocument(text=texts[i]) if body.return_documents else None)
+            for i in order
+        ],
+    )

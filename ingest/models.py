@@ -1,0 +1,58 @@
+"""The values that flow through ingestion: a cleaned document and its chunks."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+def sha256_hex(*parts: str) -> str:
+    """A stable hex digest of text parts (NUL-separated so parts cannot run together)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A cleaned document, ready to chunk. ``text`` is Markdown-flavoured plain text."""
+
+    id: str
+    title: str
+    text: str
+    content_type: str
+    source: str | None = None
+    url: str | None = None
+
+    @property
+    def content_hash(self) -> str:
+        """Digest of everything that shapes the stored chunks: title, url and text."""
+        return sha256_hex(self.title, self.url or "", self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One retrievable piece of a document, with where it came from."""
+
+    doc_id: str
+    index: int
+    text: str
+    heading: str
+    title: str
+    url: str | None
+    source: str | None
+    content_hash: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def chunk_hash(self) -> str:
+        """Digest of the chunk's own text; equal texts embed to equal vectors."""
+        return sha256_hex(self.text)
+
+    @property
+    def embedding_text(self) -> str:
+        """What the embedder sees: the text under its document title and heading path."""
+        header = " > ".join(part for part in (self.title, self.heading) if part)
+        return f"{header}\n{self.text}" if header else self.text

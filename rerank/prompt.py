@@ -1,0 +1,84 @@
+"""The Qwen3-Reranker prompt, built in exactly one place.
+
+The text is token-identical to the model card
+(https://huggingface.co/Qwen/Qwen3-Reranker-4B): a fixed system text, the user turn
+``<Instruct>: …\\n<Query>: …\\n<Document>: …`` and an assistant turn whose empty
+``<think>`` block ends with a blank line. The model then answers "yes" or "no" and the
+relevance score is P(yes) over those two tokens.
+
+Run ``python -m rerank.prompt --query Q --document D [--instruction I]`` to print the text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+DEFAULT_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
+
+PREFIX = (
+    "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and "
+    'the Instruct provided. Note that the answer can only be "yes" or "no".<|im_end|>\n'
+    "<|im_start|>user\n"
+)
+SUFFIX = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+
+
+def format_pair(query: str, document: str, instruction: str | None = None) -> str:
+    """The user-turn body: instruction, query and document in the model card's layout."""
+    instruction = instruction or DEFAULT_INSTRUCTION
+    return f"<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {document}"
+
+
+def build_prompt(query: str, document: str, instruction: str | None = None) -> str:
+    """The complete prompt text that the reranker scores for one (query, document) pair."""
+    return PREFIX + format_pair(query, document, instruction) + SUFFIX
+
+
+def truncate_document(
+    tokenizer: Any, query: str, document: str, instruction: str | None = None, *, max_length: int
+) -> str:
+    """The document, cut at its end so that ``build_prompt`` fits in ``max_length`` tokens.
+
+    Only the document is cut: the prefix, instruction, query and the ``</think>\\n\\n`` ending always
+    survive, so the cut prompt is the model card's truncation (the first tokens of the user turn kept).
+    ``tokenizer`` is a Hugging Face fast tokenizer of the reranker. Raises ``ValueError`` when the
+    instruction and query alone do not fit.
+    """
+    if len(build_prompt(query, document, instruction).encode()) <= max_length:
+        return document  # every token covers at least one byte, so the prompt fits
+    budget = max_length - _count_tokens(tokenizer, PREFIX) - _count_tokens(tokenizer, SUFFIX)
+    body = format_pair(query, document, instruction)
+    doc_start = len(body) - len(document)
+    encoding = tokenizer(body, add_special_tokens=False, return_offsets_mapping=True)
+    if len(encoding["input_ids"]) <= budget:
+        return document
+    offsets = encoding["offset_mapping"]
+    for keep in range(budget, 0, -1):
+        cut = offsets[keep - 1][1]
+        if cut < doc_start:
+            break
+        # Re-tokenizing the cut text can merge differently at the cut; step back until it fits.
+        if _count_tokens(tokenizer, body[:cut]) <= budget:
+            return body[doc_start:cut]
+    fixed = _count_tokens(tokenizer, build_prompt(query, "", instruction))
+    raise ValueError(f"instruction and query take {fixed} tokens, more than max_length={max_length}")
+
+
+def _count_tokens(tokenizer: Any, text: str) -> int:
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the exact prompt for one pair (no trailing newline is added)."""
+    parser = argparse.ArgumentParser(prog="python -m rerank.prompt", description=main.__doc__)
+    parser.add_argument("--query", required=True)
+    parser.add_argument("--document", required=True)
+    parser.add_argument("--instruction", default=None)
+    args = parser.parse_args(argv)
+    sys.stdout.write(build_prompt(args.query, args.document, args.instruction))
+
+
+if __name__ == "__main__":
+    main()

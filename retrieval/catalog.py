@@ -1,0 +1,155 @@
+"""The document catalog: which documents and collections exist, and which version of each is live.
+
+The catalog (SQLite under ``SIFT_DATA_DIR``) is the commit point of an ingest: new chunks are
+written to Qdrant first, then the catalog row switches to the new ``content_hash``, then old
+chunks are deleted. Searches drop hits whose hash is not the live one, so a reader never sees
+half a document or two versions of it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS collections (
+    name TEXT PRIMARY KEY,
+    instruction TEXT,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents (
+    collection TEXT NOT NULL REFERENCES collections(name) ON DELETE CASCADE,
+    doc_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    url TEXT,
+    source TEXT,
+    content_type TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    chunks INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (collection, doc_id)
+);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """The live version of one document."""
+
+    collection: str
+    doc_id: str
+    title: str
+    url: str | None
+    source: str | None
+    content_type: str
+    content_hash: str
+    chunks: int
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionRecord:
+    """A collection and its settings."""
+
+    name: str
+    instruction: str | None
+    created_at: float
+    documents: int
+
+
+class Catalog:
+    """Thread-safe access to the catalog database."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # Collections
+
+    def ensure_collection(self, name: str) -> None:
+        """Create the collection if it does not exist."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO collections (name, created_at) VALUES (?, ?)", (name, time.time())
+            )
+
+    def set_instruction(self, name: str, instruction: str | None) -> None:
+        """Set the collection's default rerank instruction (None clears it)."""
+        with self._lock:
+            self._db.execute("UPDATE collections SET instruction = ? WHERE name = ?", (instruction, name))
+
+    def collection(self, name: str) -> CollectionRecord | None:
+        rows = self._collections("WHERE c.name = ?", (name,))
+        return rows[0] if rows else None
+
+    def collections(self) -> list[CollectionRecord]:
+        return self._collections("", ())
+
+    def _collections(self, where: str, args: tuple) -> list[CollectionRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.name, c.instruction, c.created_at, COUNT(d.doc_id) FROM collections c "
+                f"LEFT JOIN documents d ON d.collection = c.name {where} GROUP BY c.name ORDER BY c.name",
+                args,
+            ).fetchall()
+        return [CollectionRecord(*row) for row in rows]
+
+    # Documents
+
+    def document(self, collection: str, doc_id: str) -> DocumentRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM documents WHERE collection = ? AND doc_id = ?", (collection, doc_id)
+            ).fetchone()
+        return DocumentRecord(*row) if row else None
+
+    def documents(self, collection: str) -> list[DocumentRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM documents WHERE collection = ? ORDER BY doc_id", (collection,)
+            ).fetchall()
+        return [DocumentRecord(*row) for row in rows]
+
+    def live_hashes(self, collection: str, doc_ids: Iterable[str]) -> dict[str, str]:
+        """``doc_id -> content_hash`` of the live version of each listed document that exists."""
+        ids = sorted(set(doc_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT doc_id, content_hash FROM documents WHERE collection = ? AND doc_id IN ({marks})",
+                (collection, *ids),
+            ).fetchall()
+        return dict(rows)
+
+    def commit_document(self, record: DocumentRecord) -> None:
+        """Make ``record`` the live version of its document (insert or replace)."""
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (record.collection, record.doc_id, record.title, record.url, record.source,
+                 record.content_type, record.content_hash, record.chunks, record.updated_at),
+            )
+
+    def remove_document(self, collection: str, doc_id: str) -> bool:
+        """Forget the document; True if it existed."""
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM documents WHERE collection = ? AND doc_id = ?", (collection, doc_id)
+            )
+        return cursor.rowcount > 0

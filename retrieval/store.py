@@ -1,0 +1,66 @@
+"""The vector-store protocol that both Qdrant back-ends implement, and its value types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Scalar = str | int | bool
+Condition = Scalar | Sequence[Scalar]
+
+DENSE = "dense"
+"""Name of the dense vector in every point (a named vector, identical in both back-ends)."""
+
+INDEXED_FIELDS = ("collection", "doc_id", "content_hash")
+"""Payload fields with a keyword index: every filter Sift itself issues uses them."""
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Payload conditions: every ``must`` field matches (a value or any of a list), no ``must_not`` does."""
+
+    must: Mapping[str, Condition] = field(default_factory=dict)
+    must_not: Mapping[str, Condition] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPoint:
+    """A point to write: id (UUID string), dense vector and payload."""
+
+    id: str
+    dense: Sequence[float]
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPoint:
+    """A search hit: point id, similarity score and payload."""
+
+    id: str
+    score: float
+    payload: Mapping[str, Any]
+
+
+class VectorStore(Protocol):
+    """What Sift needs from Qdrant. ``open`` creates or loads; the rest need an open store."""
+
+    location: str
+
+    def open(self, dimension: int) -> None:
+        """Create the collection for ``dimension``-d vectors, or load it and check it fits."""
+
+    def upsert(self, points: Sequence[StoredPoint]) -> None:
+        """Insert or replace points by id."""
+
+    def delete(self, where: Where) -> None:
+        """Delete every point matching ``where``."""
+
+    def search(self, vector: Sequence[float], *, limit: int, where: Where) -> list[ScoredPoint]:
+        """The ``limit`` nearest points (cosine) matching ``where``, best first."""
+
+    def count(self, where: Where | None = None) -> int:
+        """Number of points matching ``where`` (all points when None)."""
+
+    def close(self) -> None:
+        """Flush and release the store."""
