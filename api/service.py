@@ -138,8 +138,12 @@ class Sift:
             if doc_id in seen:
                 raise IngestError(f"document id {doc_id!r} appears twice in one request")
             seen.add(doc_id)
-            document = load_document(item.content, doc_id=doc_id, name=item.name, content_type=item.content_type,
-                                     title=item.title, url=item.url)
+            try:
+                document = load_document(item.content, doc_id=doc_id, name=item.name,
+                                         content_type=item.content_type, title=item.title, url=item.url)
+            except IngestError as exc:
+                message = str(exc)
+                raise type(exc)(message if label in message else f"{label!r}: {message}") from exc
             prepared.append((document, item))
         return prepared
 

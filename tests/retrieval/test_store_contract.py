@@ -1,0 +1,105 @@
+"""One contract, run against both Qdrant back-ends: the embedded engine and the client API.
+
+The client back-end runs against qdrant-client's in-memory mode here (no server on CI); with
+a Qdrant server, set SIFT_TEST_QDRANT_URL to run the same contract against it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import numpy as np
+import pytest
+
+from retrieval.edge_store import EdgeStore
+from retrieval.errors import StoreIncompatible
+from retrieval.server_store import ServerStore
+from retrieval.store import StoredPoint, Where
+
+DIM = 8
+
+
+@pytest.fixture(params=["edge", "client"])
+def store(request, tmp_path):
+    if request.param == "edge":
+        backend = EdgeStore(tmp_path / "shard")
+    else:
+        url = os.environ.get("SIFT_TEST_QDRANT_URL", ":memory:")
+        backend = ServerStore(url, collection=f"test_{uuid.uuid4().hex[:8]}")
+    backend.open(DIM)
+    yield backend
+    backend.close()
+
+
+def _points(n: int, *, collection: str, doc: str, version: str = "v1", seed: int = 0) -> list[StoredPoint]:
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, DIM))
+    return [
+        StoredPoint(
+            id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{collection}/{doc}/{version}/{i}")),
+            dense=(v / np.linalg.norm(v)).tolist(),
+            payload={"collection": collection, "doc_id": doc, "content_hash": version, "chunk_index": i,
+                     "metadata": {"lang": "en" if i % 2 else "zh"}},
+        )
+        for i, v in enumerate(vectors)
+    ]
+
+
+def test_upsert_is_idempotent_and_counts_by_filter(store):
+    points = _points(5, collection="a", doc="d1") + _points(3, collection="b", doc="d2", seed=1)
+    store.upsert(points)
+    store.upsert(points)
+    assert store.count() == 8
+    assert store.count(Where(must={"collection": "a"})) == 5
+    assert store.count(Where(must={"doc_id": ["d1", "d2"]})) == 8
+
+
+def test_search_finds_the_exact_vector_within_the_filter(store):
+    points = _points(20, collection="a", doc="d1") + _points(20, collection="b", doc="d2", seed=1)
+    store.upsert(points)
+    target = points[7]
+    hits = store.search(target.dense, limit=5, where=Where(must={"collection": "a"}))
+    assert hits[0].id == target.id
+    assert hits[0].score == pytest.approx(1.0, abs=1e-5)
+    assert all(h.payload["collection"] == "a" for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    nested = store.search(target.dense, limit=50, where=Where(must={"collection": "a", "metadata.lang": "zh"}))
+    assert len(nested) == 10 and all(h.payload["metadata"]["lang"] == "zh" for h in nested)
+
+
+def test_delete_by_filter_with_must_not(store):
+    store.upsert(_points(4, collection="a", doc="d1", version="v1"))
+    store.upsert(_points(2, collection="a", doc="d1", version="v2", seed=3))
+    store.delete(Where(must={"collection": "a", "doc_id": "d1"}, must_not={"content_hash": "v2"}))
+    assert store.count() == 2
+    assert store.count(Where(must={"content_hash": "v2"})) == 2
+    with pytest.raises(ValueError):
+        store.delete(Where())
+
+
+def test_both_backends_return_the_same_ranking(tmp_path):
+    points = _points(200, collection="a", doc="d1", seed=5)
+    query = _points(1, collection="a", doc="q", seed=9)[0].dense
+    rankings = []
+    for backend in (EdgeStore(tmp_path / "shard"), ServerStore(":memory:", collection="same")):
+        backend.open(DIM)
+        backend.upsert(points)
+        rankings.append([h.id for h in backend.search(query, limit=10, where=Where(must={"collection": "a"}))])
+        backend.close()
+    assert rankings[0] == rankings[1]
+
+
+def test_embedded_store_survives_reopen_and_checks_dimension(tmp_path):
+    store = EdgeStore(tmp_path / "shard")
+    store.open(DIM)
+    store.upsert(_points(3, collection="a", doc="d1"))
+    store.close()
+
+    reopened = EdgeStore(tmp_path / "shard")
+    reopened.open(DIM)
+    assert reopened.count() == 3
+    reopened.close()
+
+    with pytest.raises(StoreIncompatible, match="8-d vectors"):
+        EdgeStore(tmp_path / "shard").open(DIM * 2)

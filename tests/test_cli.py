@@ -1,0 +1,105 @@
+"""The ``sift`` CLI: in-process when no server runs, over HTTP when one does (the store is single-opener)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, SAMPLE_KB
+
+SIFT = [sys.executable, "-m", "api.cli"]
+
+
+def _env(data_dir: Path, port: int) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO), "SIFT_DATA_DIR": str(data_dir), "SIFT_PORT": str(port),
+            "SIFT_RERANK_ENGINE": "none", "SIFT_LOG_LEVEL": "warning"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(SIFT + args, env=env, capture_output=True, text=True, timeout=300, cwd=REPO)
+
+
+@pytest.mark.slow
+def test_ingest_and_query_in_process(tmp_path):
+    env = _env(tmp_path / "data", _free_port())
+    result = _run(["ingest", str(SAMPLE_KB), "--collection", "help"], env)
+    assert result.returncode == 0, result.stderr
+    assert "5 documents into 'help' (5 created)" in result.stdout
+    assert "ingest: 100%" in result.stderr  # the progress bar
+
+    again = _run(["ingest", str(SAMPLE_KB), "--collection", "help"], env)
+    assert "(5 unchanged)" in again.stdout
+
+    result = _run(["query", "how do I reset my password", "--collection", "help", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["results"][0]["doc_id"] == "reset-password.html"
+    assert body["reranked"] is False
+
+
+@pytest.mark.slow
+def test_cli_uses_the_running_server(tmp_path):
+    port = _free_port()
+    env = _env(tmp_path / "data", port)
+    server = subprocess.Popen(SIFT + ["serve"], env=env, cwd=REPO, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "server did not start"
+            time.sleep(0.5)
+
+        result = _run(["ingest", str(SAMPLE_KB / "billing-refunds.html"), str(SAMPLE_KB / "two-factor-zh.html")], env)
+        assert result.returncode == 0, result.stderr
+        assert f"via http://127.0.0.1:{port}" in result.stdout
+
+        result = _run(["query", "两步验证 手机丢失"], env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.startswith("[1] 如何开启两步验证")
+        assert "retrieval order" in result.stderr
+
+        listed = httpx.get(f"http://127.0.0.1:{port}/v1/collections/default/documents").json()["documents"]
+        assert sorted(d["id"] for d in listed) == ["billing-refunds.html", "two-factor-zh.html"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_bad_paths_are_refused(tmp_path):
+    env = _env(tmp_path / "data", _free_port())
+    result = _run(["ingest", str(tmp_path / "missing")], env)
+    assert result.returncode == 2
+    assert "neither a file, a folder nor an http(s) URL" in result.stderr
+
+
+def test_prompt_module_prints_the_exact_prompt():
+    result = subprocess.run([sys.executable, "-m", "rerank.prompt", "--query", "重置密码?", "--document",
+                             "def f():\n    return 1", "--instruction", "Find code"],
+                            capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert result.returncode == 0
+    assert result.stdout == (
+        "<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the "
+        "Instruct provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n"
+        "<Instruct>: Find code\n<Query>: 重置密码?\n<Document>: def f():\n    return 1<|im_end|>\n"
+        "<|im_start|>assistant\n<think>\n\n</think>\n\n"
+    )
