@@ -1,9 +1,10 @@
 """The document catalog: which documents and collections exist, and which version of each is live.
 
-The catalog (SQLite under ``SIFT_DATA_DIR``) is the commit point of an ingest: new chunks are
-written to Qdrant first, then the catalog row switches to the new ``content_hash``, then old
-chunks are deleted. Searches drop hits whose hash is not the live one, so a reader never sees
-half a document or two versions of it.
+The catalog (SQLite under ``SIFT_DATA_DIR``) is the commit point of an ingest: a pending-write
+row is journaled, new chunks are written to Qdrant, the catalog row switches to the new
+``content_hash``, old chunks are deleted and the journal row is removed. Searches drop hits whose
+hash is not the live one, so a reader never sees half a document or two versions of it; after a
+crash, the journal names exactly the documents whose stray chunks must be cleaned up.
 """
 
 from __future__ import annotations
@@ -32,6 +33,13 @@ CREATE TABLE IF NOT EXISTS documents (
     chunks INTEGER NOT NULL,
     updated_at REAL NOT NULL,
     PRIMARY KEY (collection, doc_id)
+);
+CREATE TABLE IF NOT EXISTS pending_writes (
+    collection TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    PRIMARY KEY (collection, doc_id, content_hash)
 );
 """
 
@@ -145,6 +153,22 @@ class Catalog:
                 (record.collection, record.doc_id, record.title, record.url, record.source,
                  record.content_type, record.content_hash, record.chunks, record.updated_at),
             )
+
+    def begin_write(self, collection: str, doc_id: str, content_hash: str) -> None:
+        """Journal a write before any of its chunks reach the store."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO pending_writes VALUES (?, ?, ?, ?)",
+                             (collection, doc_id, content_hash, time.time()))
+
+    def end_write(self, collection: str, doc_id: str, content_hash: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM pending_writes WHERE collection = ? AND doc_id = ? AND content_hash = ?",
+                             (collection, doc_id, content_hash))
+
+    def pending_writes(self) -> list[tuple[str, str, str]]:
+        """(collection, doc_id, content_hash) of writes that did not finish."""
+        with self._lock:
+            return self._db.execute("SELECT collection, doc_id, content_hash FROM pending_writes").fetchall()
 
     def remove_document(self, collection: str, doc_id: str) -> bool:
         """Forget the document; True if it existed."""

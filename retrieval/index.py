@@ -17,25 +17,48 @@ from ingest.models import Chunk, Document
 from retrieval.catalog import Catalog, CollectionRecord, DocumentRecord
 from retrieval.errors import CollectionNotFound, DocumentNotFound
 from retrieval.filters import user_filters
+from retrieval.fusion import DEFAULT_FUSION, fuse
+from retrieval.lexical import LexicalEncoder
 from retrieval.points import Candidate, candidate_from_hit, chunk_points
-from retrieval.store import VectorStore, Where
+from retrieval.store import ScoredPoint, Sparse, VectorStore, Where
 
 log = logging.getLogger(__name__)
 
 WriteStatus = Literal["created", "updated", "unchanged"]
+SearchMode = Literal["dense", "lexical", "hybrid"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "lexical", "hybrid")
 
 
 class KnowledgeIndex:
     """Documents and chunks of every collection, over one vector store and one catalog."""
 
-    def __init__(self, store: VectorStore, catalog: Catalog) -> None:
+    def __init__(self, store: VectorStore, catalog: Catalog, lexical: LexicalEncoder | None = None) -> None:
         self.store = store
         self.catalog = catalog
+        self.lexical = lexical or LexicalEncoder()
         self._write_lock = threading.Lock()
 
     def open(self, dimension: int) -> None:
-        """Open the store for ``dimension``-d vectors."""
+        """Open the store for ``dimension``-d vectors and clean up after any interrupted write."""
         self.store.open(dimension)
+        self.recover()
+
+    def recover(self) -> int:
+        """Delete the stray chunks of writes a crash interrupted; returns how many writes were cleaned."""
+        pending = self.catalog.pending_writes()
+        for collection, doc_id, content_hash in pending:
+            self._drop_other_versions(collection, doc_id)
+            self.catalog.end_write(collection, doc_id, content_hash)
+            log.warning("recovered interrupted write of %s/%s", collection, doc_id)
+        return len(pending)
+
+    def _drop_other_versions(self, collection: str, doc_id: str) -> None:
+        """Delete every chunk of the document that is not of its live version (all, if none is live)."""
+        live = self.catalog.document(collection, doc_id)
+        self.store.delete(Where(
+            must={"collection": collection, "doc_id": doc_id},
+            must_not={"content_hash": live.content_hash} if live else {},
+        ))
 
     def close(self) -> None:
         self.store.close()
@@ -81,7 +104,9 @@ class KnowledgeIndex:
             if status == "unchanged":
                 return status
             self.catalog.ensure_collection(collection)
-            self.store.upsert(chunk_points(collection, chunks, vectors, metadata))
+            sparse = [Sparse(*self.lexical.encode_document(chunk.embedding_text)) for chunk in chunks]
+            self.catalog.begin_write(collection, document.id, document.content_hash)
+            self.store.upsert(chunk_points(collection, chunks, vectors, sparse, metadata))
             self.catalog.commit_document(
                 DocumentRecord(
                     collection=collection, doc_id=document.id, title=document.title, url=document.url,
@@ -89,10 +114,8 @@ class KnowledgeIndex:
                     content_hash=document.content_hash, chunks=len(chunks), updated_at=time.time(),
                 )
             )
-            self.store.delete(Where(
-                must={"collection": collection, "doc_id": document.id},
-                must_not={"content_hash": document.content_hash},
-            ))
+            self._drop_other_versions(collection, document.id)
+            self.catalog.end_write(collection, document.id, document.content_hash)
         log.info("%s %s/%s (%d chunks)", status, collection, document.id, len(chunks))
         return status
 
@@ -100,29 +123,61 @@ class KnowledgeIndex:
         """Remove the document and all its chunks."""
         self.document(collection, doc_id)
         with self._write_lock:
+            self.catalog.begin_write(collection, doc_id, "")
             self.catalog.remove_document(collection, doc_id)
-            self.store.delete(Where(must={"collection": collection, "doc_id": doc_id}))
+            self._drop_other_versions(collection, doc_id)
+            self.catalog.end_write(collection, doc_id, "")
         log.info("deleted %s/%s", collection, doc_id)
 
     # Search
 
     def search(
-        self, collection: str, vector: Sequence[float], *, limit: int,
-        filters: Mapping[str, Any] | None = None,
+        self, collection: str, *, question: str, vector: Sequence[float] | None, limit: int,
+        mode: SearchMode = "hybrid", filters: Mapping[str, Any] | None = None,
     ) -> list[Candidate]:
-        """The ``limit`` best chunks of live document versions in ``collection``."""
+        """The ``limit`` best chunks of live document versions in ``collection``.
+
+        ``dense`` needs ``vector`` (the question's embedding), ``lexical`` uses the question's
+        terms, ``hybrid`` fetches both candidate lists in one batched request and fuses them.
+        """
         self.require_collection(collection)
         where = user_filters(collection, filters)
+        query = Sparse(*self.lexical.encode_query(question))
         fetch = limit
         while True:
-            hits = self.store.search(vector, limit=fetch, where=where)
-            live = self.catalog.live_hashes(collection, (hit.payload["doc_id"] for hit in hits))
-            candidates = [
-                candidate_from_hit(hit.id, hit.score, hit.payload)
-                for hit in hits
-                if live.get(hit.payload["doc_id"]) == hit.payload.get("content_hash")
-            ]
+            candidates, exhausted = self._search_live(collection, question, vector, query, fetch, where, mode)
             # Hits of replaced or deleted versions were dropped: look further once, then stop.
-            if len(candidates) >= limit or len(hits) < fetch or fetch > limit:
+            if len(candidates) >= limit or exhausted or fetch > limit:
                 return candidates[:limit]
             fetch = limit * 2
+
+    def _search_live(self, collection: str, question: str, vector: Sequence[float] | None, query: Sparse,
+                     fetch: int, where: Where, mode: SearchMode) -> tuple[list[Candidate], bool]:
+        """Candidates of live versions, and whether the store had no more hits to give."""
+        if mode == "dense":
+            ranked = self.store.search(_required(vector), limit=fetch, where=where)
+            lists = [ranked]
+        elif mode == "lexical":
+            ranked = self.store.search_lexical(query, limit=fetch, where=where) if query.indices else []
+            lists = [ranked]
+        else:
+            per_signal = max(fetch, DEFAULT_FUSION.candidates)
+            dense, lexical = self.store.search_both(_required(vector), query, limit=per_signal, where=where)
+            payloads = {hit.id: hit.payload for hit in (*dense, *lexical)}
+            fused = fuse([(h.id, h.score) for h in dense], [(h.id, h.score) for h in lexical], limit=fetch,
+                         query=question)
+            ranked = [ScoredPoint(point_id, score, payloads[point_id]) for point_id, score in fused]
+            lists = [dense, lexical]
+        live = self.catalog.live_hashes(collection, (hit.payload["doc_id"] for hit in ranked))
+        candidates = [
+            candidate_from_hit(hit.id, hit.score, hit.payload)
+            for hit in ranked
+            if live.get(hit.payload["doc_id"]) == hit.payload.get("content_hash")
+        ]
+        return candidates, all(len(hits) < max(fetch, 1) for hits in lists) or len(ranked) < fetch
+
+
+def _required(vector: Sequence[float] | None) -> Sequence[float]:
+    if vector is None:
+        raise ValueError("dense and hybrid search need the question's embedding")
+    return vector

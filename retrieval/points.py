@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.models import Chunk
-from retrieval.store import StoredPoint
+from retrieval.store import Sparse, StoredPoint
 
 POINT_NAMESPACE = uuid.UUID("5b0d6c3e-4f7a-4c51-9a52-6f1d2b7e8a90")
 
@@ -20,15 +20,16 @@ def chunk_point_id(collection: str, doc_id: str, content_hash: str, index: int) 
 
 def chunk_points(
     collection: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
-    metadata: Mapping[str, Any] | None = None,
+    lexical: Sequence[Sparse], metadata: Mapping[str, Any] | None = None,
 ) -> list[StoredPoint]:
     """The Qdrant points of a document version's chunks."""
-    if len(chunks) != len(vectors):
-        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    if not len(chunks) == len(vectors) == len(lexical):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} dense and {len(lexical)} lexical vectors")
     return [
         StoredPoint(
             id=chunk_point_id(collection, chunk.doc_id, chunk.content_hash, chunk.index),
             dense=vector,
+            lexical=sparse,
             payload={
                 "collection": collection,
                 "doc_id": chunk.doc_id,
@@ -43,7 +44,7 @@ def chunk_points(
                 "metadata": dict(metadata or {}),
             },
         )
-        for chunk, vector in zip(chunks, vectors, strict=True)
+        for chunk, vector, sparse in zip(chunks, vectors, lexical, strict=True)
     ]
 
 

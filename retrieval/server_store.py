@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_client_filter
-from retrieval.store import DENSE, INDEXED_FIELDS, ScoredPoint, StoredPoint, Where
+from retrieval.store import DENSE, INDEXED_FIELDS, LEXICAL, ScoredPoint, Sparse, StoredPoint, Where
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +33,19 @@ class ServerStore:
                 self._client.create_collection(
                     self.collection,
                     vectors_config={DENSE: models.VectorParams(size=dimension, distance=models.Distance.COSINE)},
+                    sparse_vectors_config={LEXICAL: models.SparseVectorParams(modifier=models.Modifier.IDF)},
                 )
             info = self._client.get_collection(self.collection)
         except Exception as exc:
             raise StoreUnavailable(f"cannot reach the Qdrant server at {self.url}: {exc}") from exc
         vectors = info.config.params.vectors
         stored = vectors.get(DENSE) if isinstance(vectors, dict) else None
-        if stored is None or stored.size != dimension:
+        sparse = info.config.params.sparse_vectors or {}
+        if stored is None or stored.size != dimension or LEXICAL not in sparse:
             raise StoreIncompatible(
                 f"Qdrant collection {self.collection!r} has no {dimension}-d {DENSE!r} vector "
-                f"(found {stored}); use the embedding model it was built with or another collection"
+                f"or no {LEXICAL!r} sparse vector (found {stored}, {sorted(sparse)}); use the embedding model "
+                "it was built with or another collection"
             )
         for name in INDEXED_FIELDS:
             if name not in (info.payload_schema or {}):
@@ -57,7 +60,10 @@ class ServerStore:
         self._client.upsert(
             self.collection,
             points=[
-                models.PointStruct(id=p.id, vector={DENSE: [float(x) for x in p.dense]}, payload=dict(p.payload))
+                models.PointStruct(
+                    id=p.id, vector={DENSE: [float(x) for x in p.dense], LEXICAL: _sparse(p.lexical)},
+                    payload=dict(p.payload),
+                )
                 for p in points
             ],
             wait=True,
@@ -72,18 +78,47 @@ class ServerStore:
         self._client.delete(self.collection, points_selector=models.FilterSelector(filter=client_filter), wait=True)
 
     def search(self, vector: Sequence[float], *, limit: int, where: Where) -> list[ScoredPoint]:
-        response = self._client.query_points(
-            self.collection,
-            query=[float(x) for x in vector],
-            using=DENSE,
-            query_filter=to_client_filter(where),
-            limit=limit,
-            with_payload=True,
+        return self._query(self._dense_request(vector, limit, where))[0]
+
+    def search_lexical(self, query: Sparse, *, limit: int, where: Where) -> list[ScoredPoint]:
+        return self._query(self._lexical_request(query, limit, where))[0]
+
+    def search_both(self, vector: Sequence[float], query: Sparse, *, limit: int, where: Where
+                    ) -> tuple[list[ScoredPoint], list[ScoredPoint]]:
+        dense, lexical = self._query(self._dense_request(vector, limit, where),
+                                     self._lexical_request(query, limit, where))
+        return dense, lexical
+
+    def _query(self, *requests: dict) -> list[list[ScoredPoint]]:
+        from qdrant_client import models
+
+        responses = self._client.query_batch_points(
+            self.collection, requests=[models.QueryRequest(**request) for request in requests]
         )
-        return [ScoredPoint(str(p.id), float(p.score), p.payload or {}) for p in response.points]
+        return [_hits(response) for response in responses]
+
+    @staticmethod
+    def _dense_request(vector: Sequence[float], limit: int, where: Where) -> dict:
+        return {"query": [float(x) for x in vector], "using": DENSE, "filter": to_client_filter(where),
+                "limit": limit, "with_payload": True}
+
+    @staticmethod
+    def _lexical_request(query: Sparse, limit: int, where: Where) -> dict:
+        return {"query": _sparse(query), "using": LEXICAL, "filter": to_client_filter(where),
+                "limit": limit, "with_payload": True}
 
     def count(self, where: Where | None = None) -> int:
         return int(self._client.count(self.collection, count_filter=to_client_filter(where), exact=True).count)
 
     def close(self) -> None:
         self._client.close()
+
+
+def _sparse(vector: Sparse):
+    from qdrant_client import models
+
+    return models.SparseVector(indices=list(vector.indices), values=[float(v) for v in vector.values])
+
+
+def _hits(response) -> list[ScoredPoint]:
+    return [ScoredPoint(str(p.id), float(p.score), p.payload or {}) for p in response.points]

@@ -11,6 +11,8 @@ Condition = Scalar | Sequence[Scalar]
 
 DENSE = "dense"
 """Name of the dense vector in every point (a named vector, identical in both back-ends)."""
+LEXICAL = "lexical"
+"""Name of the sparse BM25-style vector; Qdrant applies the IDF modifier to it."""
 
 INDEXED_FIELDS = ("collection", "doc_id", "content_hash")
 """Payload fields with a keyword index: every filter Sift itself issues uses them."""
@@ -25,11 +27,20 @@ class Where:
 
 
 @dataclass(frozen=True, slots=True)
+class Sparse:
+    """A sparse vector: term indices and their weights."""
+
+    indices: Sequence[int]
+    values: Sequence[float]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredPoint:
-    """A point to write: id (UUID string), dense vector and payload."""
+    """A point to write: id (UUID string), dense and lexical vectors, payload."""
 
     id: str
     dense: Sequence[float]
+    lexical: Sparse
     payload: Mapping[str, Any]
 
 
@@ -58,6 +69,13 @@ class VectorStore(Protocol):
 
     def search(self, vector: Sequence[float], *, limit: int, where: Where) -> list[ScoredPoint]:
         """The ``limit`` nearest points (cosine) matching ``where``, best first."""
+
+    def search_lexical(self, query: Sparse, *, limit: int, where: Where) -> list[ScoredPoint]:
+        """The ``limit`` best points by sparse dot product with IDF, matching ``where``."""
+
+    def search_both(self, vector: Sequence[float], query: Sparse, *, limit: int, where: Where
+                    ) -> tuple[list[ScoredPoint], list[ScoredPoint]]:
+        """Dense and lexical candidates in one batched request to the engine."""
 
     def count(self, where: Where | None = None) -> int:
         """Number of points matching ``where`` (all points when None)."""

@@ -15,7 +15,7 @@ import pytest
 from retrieval.edge_store import EdgeStore
 from retrieval.errors import StoreIncompatible
 from retrieval.server_store import ServerStore
-from retrieval.store import StoredPoint, Where
+from retrieval.store import Sparse, StoredPoint, Where
 
 DIM = 8
 
@@ -39,6 +39,7 @@ def _points(n: int, *, collection: str, doc: str, version: str = "v1", seed: int
         StoredPoint(
             id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{collection}/{doc}/{version}/{i}")),
             dense=(v / np.linalg.norm(v)).tolist(),
+            lexical=Sparse([i % 7, 100 + i], [1.0, 1.0]),
             payload={"collection": collection, "doc_id": doc, "content_hash": version, "chunk_index": i,
                      "metadata": {"lang": "en" if i % 2 else "zh"}},
         )
@@ -78,6 +79,19 @@ def test_delete_by_filter_with_must_not(store):
         store.delete(Where())
 
 
+def test_lexical_search_weights_rare_terms_by_idf(store):
+    points = _points(20, collection="a", doc="d1")
+    store.upsert(points)
+    where = Where(must={"collection": "a"})
+    # Term 105 is in one point only (rare, high IDF); term 0 in three (i % 7 == 0).
+    hits = store.search_lexical(Sparse([105, 0], [1.0, 1.0]), limit=5, where=where)
+    assert hits[0].id == points[5].id
+    assert {h.id for h in hits[1:4]} == {points[0].id, points[7].id, points[14].id}
+    assert hits[0].score > hits[1].score > 0
+    dense, lexical = store.search_both(points[3].dense, Sparse([105], [1.0]), limit=3, where=where)
+    assert dense[0].id == points[3].id and [h.id for h in lexical] == [points[5].id]
+
+
 def test_both_backends_return_the_same_ranking(tmp_path):
     points = _points(200, collection="a", doc="d1", seed=5)
     query = _points(1, collection="a", doc="q", seed=9)[0].dense
@@ -85,7 +99,10 @@ def test_both_backends_return_the_same_ranking(tmp_path):
     for backend in (EdgeStore(tmp_path / "shard"), ServerStore(":memory:", collection="same")):
         backend.open(DIM)
         backend.upsert(points)
-        rankings.append([h.id for h in backend.search(query, limit=10, where=Where(must={"collection": "a"}))])
+        where = Where(must={"collection": "a"})
+        dense, lexical = backend.search_both(query, Sparse([3, 150], [1.0, 1.0]), limit=10, where=where)
+        # Lexical scores tie often (many points share a term); compare scores, and the top id.
+        rankings.append(([h.id for h in dense], lexical[0].id, [round(h.score, 4) for h in lexical]))
         backend.close()
     assert rankings[0] == rankings[1]
 
