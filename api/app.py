@@ -39,6 +39,6 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for module in (documents, query, rerank, health):
-        app.include_router(module.router)
+    for router in (documents.router, documents.jobs_router, query.router, rerank.router, health.router):
+        app.include_router(router)
     return app

@@ -7,6 +7,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -95,6 +96,8 @@ def ingest(
         counts[result["status"]] = counts.get(result["status"], 0) + 1
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     typer.echo(f"{len(results)} documents into {collection!r} ({summary})" + (f" via {server}" if server else ""))
+    if counts.get("failed"):
+        raise typer.Exit(1)
 
 
 def _read_targets(targets, settings: Settings):
@@ -108,7 +111,7 @@ def _read_targets(targets, settings: Settings):
 
 
 def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
-    from api.service import IngestItem
+    from api.ingestion import IngestItem
     from ingest.sources import expand_paths
 
     targets = expand_paths(paths)
@@ -124,18 +127,36 @@ def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
 
 
 def _ingest_remotely(server: str, targets, collection: str, settings: Settings) -> list[dict]:
-    results = []
-    with httpx.Client(base_url=server, timeout=600.0) as client, \
-            tqdm(total=len(targets), desc="ingest", unit="doc", file=sys.stderr) as progress:
+    """Upload in batches as background jobs, then follow the jobs with a progress bar."""
+    job_ids = []
+    with httpx.Client(base_url=server, timeout=600.0) as client:
         for start in range(0, len(targets), UPLOAD_BATCH):
             batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], settings))
             files = [("files", (s.name, s.data, s.content_type or "application/octet-stream")) for s in batch]
-            response = client.post(f"/v1/collections/{collection}/documents", files=files)
+            response = client.post(f"/v1/collections/{collection}/documents", params={"async": "true"},
+                                   files=files)
             if response.status_code >= 400:
                 raise typer.Exit(_fail(response))
-            results.extend(response.json()["documents"])
-            progress.update(len(batch))
-    return results
+            job_ids.append(response.json()["job_id"])
+        jobs = _follow_jobs(client, job_ids, total=len(targets))
+    for job in jobs:
+        for error in job["errors"]:
+            typer.echo(f"{error['file']}: {error['error']}", err=True)
+        if job["error"]:
+            typer.echo(f"job {job['id']} failed: {job['error']}", err=True)
+    return [d for job in jobs for d in job["documents"]] + [
+        {"id": e["file"], "status": "failed"} for job in jobs for e in job["errors"]]
+
+
+def _follow_jobs(client: httpx.Client, job_ids: list[str], *, total: int) -> list[dict]:
+    with tqdm(total=total, desc="ingest", unit="doc", file=sys.stderr) as progress:
+        while True:
+            jobs = [client.get(f"/v1/jobs/{job_id}").json() for job_id in job_ids]
+            finished = sum(job["files"]["done"] + job["files"]["failed"] for job in jobs)
+            progress.update(finished - progress.n)
+            if all(job["state"] in ("done", "failed") for job in jobs):
+                return jobs
+            time.sleep(0.5)
 
 
 def _fail(response: httpx.Response) -> int:
@@ -182,6 +203,43 @@ def query(
     if not payload["reranked"]:
         typer.echo(f"(retrieval order: {payload.get('rerank_error') or 'not reranked'})", err=True)
     typer.echo(payload["context"])
+
+
+@app.command("eval")
+def eval_dataset(
+    dataset: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv.")],
+    mode: Annotated[str, typer.Option(help="dense, lexical, hybrid or all.")] = "all",
+    rerank: Annotated[bool, typer.Option("--rerank", help="Also rerank each mode's candidates.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {mode: metrics} as JSON.")] = False,
+) -> None:
+    """Measure nDCG@10, Recall@50, MRR@10 and latency on a BEIR dataset through the real pipeline."""
+    from api.evaluation import evaluate, format_table, load_beir
+    from retrieval.index import SEARCH_MODES
+
+    modes = SEARCH_MODES if mode == "all" else (mode,)
+    if any(m not in SEARCH_MODES for m in modes):
+        raise typer.BadParameter(f"--mode must be dense, lexical, hybrid or all, not {mode!r}")
+    try:
+        data = load_beir(dataset)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = get_settings()
+    _configure_logging(settings.model_copy(update={"log_level": "warning"}))
+    bars: dict[str, tqdm] = {}
+
+    def progress(label: str, done: int, total: int) -> None:
+        bar = bars.setdefault(label, tqdm(total=total, desc=label, unit="q" if label != "ingest" else "doc",
+                                          file=sys.stderr, leave=False))
+        bar.update(done - bar.n)
+
+    results = evaluate(settings, data, modes=modes, rerank=rerank, progress=progress)
+    for bar in bars.values():
+        bar.close()
+    if as_json:
+        typer.echo(json.dumps({m: {k: v for k, v in r.items() if k != "queries"} for m, r in results.items()}))
+    else:
+        typer.echo(f"{data.name}: {len(data.corpus)} documents, {len(data.queries)} queries")
+        typer.echo(format_table(data.name, results))
 
 
 @app.command()

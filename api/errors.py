@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from api.service import JobNotFound
 from ingest.errors import (
     BinaryContent,
     DocumentTooLarge,
@@ -30,6 +31,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (IngestError, 400, "invalid_document"),
     (CollectionNotFound, 404, "collection_not_found"),
     (DocumentNotFound, 404, "document_not_found"),
+    (JobNotFound, 404, "job_not_found"),
     (StoreUnavailable, 503, "store_unavailable"),
     (RetrievalError, 500, "store_error"),
     (RerankerOverloaded, 503, "reranker_overloaded"),
@@ -88,7 +90,7 @@ def _handler(status: int, code: str):
 ERROR_RESPONSES = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
-        400: "Invalid document or request", 404: "Unknown collection or document", 413: "Upload too large",
+        400: "Invalid document or request", 404: "Unknown collection, document or job", 413: "Upload too large",
         415: "Unsupported or binary content", 422: "Invalid request fields or empty document",
         503: "Store or reranker unavailable (see Retry-After)",
     }.items()

@@ -45,6 +45,43 @@ class DocumentsWritten(BaseModel):
     documents: list[DocumentWritten]
 
 
+class JobAccepted(BaseModel):
+    job_id: str
+    state: Literal["queued"]
+    status_url: str
+
+
+class JobFiles(BaseModel):
+    total: int
+    done: int
+    failed: int
+    pending: int
+
+
+class JobError(BaseModel):
+    file: str
+    error: str
+
+
+class JobDocument(BaseModel):
+    id: str
+    status: Literal["created", "updated", "unchanged"]
+    chunks: int
+
+
+class JobOut(BaseModel):
+    id: str
+    collection: str
+    state: Literal["queued", "running", "done", "failed"]
+    files: JobFiles
+    chunks_done: int
+    documents: list[JobDocument]
+    errors: list[JobError]
+    error: str | None
+    created_at: float
+    updated_at: float
+
+
 class DocumentOut(BaseModel):
     id: str
     title: str
@@ -83,6 +120,7 @@ class QueryIn(Strict):
     top_k: int = Field(5, ge=1, le=100)
     candidates: int = Field(50, ge=1, le=1000)
     instruction: str | None = Field(None, max_length=2000)
+    mode: Literal["dense", "lexical", "hybrid"] | None = Field(None, description="Default SIFT_SEARCH_MODE.")
     filters: dict[str, FilterValue] | None = Field(
         None, description=f"Exact-match payload filters on {', '.join(FILTER_KEYS)} or metadata.KEY."
     )

@@ -4,53 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.ingestion import IngestItem, IngestPipeline, IngestResult
+from api.jobs import JobRunner, JobStore
 from api.settings import Settings
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
-from ingest.errors import DocumentTooLarge, IngestError
-from ingest.loaders import load_document
-from ingest.models import Document, sha256_hex
 from rerank.engines import create_engine
 from rerank.errors import RerankError
 from rerank.service import RerankService
 from retrieval.catalog import Catalog
 from retrieval.edge_store import EdgeStore
-from retrieval.index import KnowledgeIndex, WriteStatus
+from retrieval.index import KnowledgeIndex, SearchMode
+from retrieval.maintenance import IndexMaintainer
 from retrieval.points import Candidate
 from retrieval.server_store import ServerStore
 from retrieval.store import VectorStore
 
 log = logging.getLogger(__name__)
 
-DOC_ID_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,512}$")
 
-
-@dataclass(frozen=True, slots=True)
-class IngestItem:
-    """One document to ingest, as uploaded: raw bytes or text plus what is known about it."""
-
-    content: bytes | str
-    name: str | None = None
-    content_type: str | None = None
-    doc_id: str | None = None
-    title: str | None = None
-    url: str | None = None
-    metadata: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class IngestResult:
-    doc_id: str
-    title: str
-    chunks: int
-    status: WriteStatus
+class JobNotFound(LookupError):
+    """No ingestion job has that id."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +67,8 @@ class Sift:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.embedder = Embedder(settings.embed_model_path, device=settings.embed_device,
-                                 batch_size=settings.embed_batch_size)
+                                 batch_size=settings.embed_batch_size,
+                                 cache_path=settings.embed_cache_path)
         self.index = KnowledgeIndex(build_store(settings), Catalog(settings.data_dir / "catalog.sqlite3"))
         self.reranker = RerankService(
             create_engine(settings.rerank_engine, model=settings.rerank_model, url=settings.rerank_url,
@@ -96,94 +77,88 @@ class Sift:
             max_queue=settings.rerank_queue,
             timeout_s=settings.rerank_timeout_s,
         )
-        self._chunker: Chunker | None = None
+        self._pipeline: IngestPipeline | None = None
+        self._jobs: JobRunner | None = None
+        self._maintainer: IndexMaintainer | None = None
 
     def start(self) -> None:
         """Load the embedder, open the store, load the reranker (degrading loudly if it fails)."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.embedder.warm_up()
         self.index.open(self.embedder.dimension)
-        self._chunker = Chunker(chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
-                                tokenize=self.embedder.tokenize)
+        chunker = Chunker(chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
+                          tokenize=self.embedder.tokenize)
+        self._pipeline = IngestPipeline(self.settings, self.embedder, chunker, self.index)
+        self._jobs = JobRunner(JobStore(self.settings.data_dir / "jobs.sqlite3"), self._pipeline)
+        self._jobs.start()
+        if isinstance(self.index.store, EdgeStore):
+            self._maintainer = IndexMaintainer(self.index.store, min_points=self.settings.index_min_points,
+                                               quiet_s=self.settings.index_quiet_s)
+            self._maintainer.start()
         self.reranker.warm_up()
 
     async def close(self) -> None:
+        if self._jobs is not None:
+            await asyncio.to_thread(self._jobs.stop)
+            self._jobs.jobs.close()
+        if self._maintainer is not None:
+            await asyncio.to_thread(self._maintainer.stop)
         await self.reranker.close()
         self.index.close()
-
-    @property
-    def chunker(self) -> Chunker:
-        if self._chunker is None:
-            raise RuntimeError("Sift.start() must run first")
-        return self._chunker
+        self.embedder.close()
 
     # Ingest
 
-    def prepare(self, items: Sequence[IngestItem]) -> list[tuple[Document, IngestItem]]:
-        """Decode and clean every item, or raise an ``IngestError`` naming the first bad one."""
-        prepared = []
-        seen: set[str] = set()
-        for item in items:
-            size = len(item.content.encode("utf-8") if isinstance(item.content, str) else item.content)
-            label = item.name or item.doc_id or "document"
-            if size > self.settings.max_upload_bytes:
-                raise DocumentTooLarge(
-                    f"{label!r} is {size} bytes; the limit is {self.settings.max_upload_bytes} (SIFT_MAX_UPLOAD_BYTES)"
-                )
-            if size == 0:
-                raise IngestError(f"{label!r} is empty")
-            doc_id = item.doc_id or item.name or item.url or f"doc-{sha256_hex(str(item.content))[:16]}"
-            if not DOC_ID_PATTERN.match(doc_id):
-                raise IngestError(f"invalid document id {doc_id!r}: 1-512 characters, no control characters")
-            if doc_id in seen:
-                raise IngestError(f"document id {doc_id!r} appears twice in one request")
-            seen.add(doc_id)
-            try:
-                document = load_document(item.content, doc_id=doc_id, name=item.name,
-                                         content_type=item.content_type, title=item.title, url=item.url)
-            except IngestError as exc:
-                message = str(exc)
-                raise type(exc)(message if label in message else f"{label!r}: {message}") from exc
-            prepared.append((document, item))
-        return prepared
+    @property
+    def pipeline(self) -> IngestPipeline:
+        if self._pipeline is None:
+            raise RuntimeError("Sift.start() must run first")
+        return self._pipeline
 
     def ingest(self, collection: str, items: Sequence[IngestItem]) -> list[IngestResult]:
         """Clean, chunk, embed and store documents; all are validated before anything is written."""
-        prepared = self.prepare(items)
-        results = []
-        for document, item in prepared:
-            status = self.index.write_status(collection, document)
-            if status == "unchanged":
-                live = self.index.catalog.document(collection, document.id)
-                results.append(IngestResult(document.id, document.title, live.chunks if live else 0, status))
-                continue
-            chunks = self.chunker.chunk_document(document)
-            vectors = self.embedder.embed_documents([chunk.embedding_text for chunk in chunks])
-            status = self.index.write_document(collection, document, chunks, vectors, item.metadata)
-            results.append(IngestResult(document.id, document.title, len(chunks), status))
-        return results
+        return self.pipeline.ingest(collection, items)
+
+    @property
+    def jobs(self) -> JobRunner:
+        if self._jobs is None:
+            raise RuntimeError("Sift.start() must run first")
+        return self._jobs
+
+    def submit_job(self, collection: str, items: Sequence[IngestItem]) -> str:
+        """Queue documents for background ingestion; returns the job id (see ``job``)."""
+        return self.jobs.submit(collection, items)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """A job's state and progress, or ``JobNotFound``."""
+        found = self.jobs.jobs.get(job_id)
+        if found is None:
+            raise JobNotFound(f"job {job_id!r} does not exist")
+        return found
 
     # Query
 
-    def retrieve(self, question: str, *, collection: str, candidates: int,
+    def retrieve(self, question: str, *, collection: str, candidates: int, mode: SearchMode | None = None,
                  filters: Mapping[str, Any] | None = None) -> tuple[list[Candidate], dict[str, float]]:
         """The top ``candidates`` chunks for the question, with embed and search timings."""
         self.index.require_collection(collection)
+        mode = mode or self.settings.search_mode
         started = time.perf_counter()
-        vector = self.embedder.embed_query(question)
+        vector = self.embedder.embed_query(question) if mode != "lexical" else None
         embedded = time.perf_counter()
-        found = self.index.search(collection, vector, limit=candidates, filters=filters)
+        found = self.index.search(collection, question=question, vector=vector, limit=candidates, mode=mode,
+                                  filters=filters)
         done = time.perf_counter()
         return found, {"embed": _ms(started, embedded), "retrieve": _ms(embedded, done)}
 
     async def answer(self, question: str, *, collection: str = "default", top_k: int = 5,
                      candidates: int | None = None, instruction: str | None = None,
-                     filters: Mapping[str, Any] | None = None) -> Answer:
+                     mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None) -> Answer:
         """Retrieve, rerank and assemble the cited answer context for a question."""
         started = time.perf_counter()
         found, timings = await asyncio.to_thread(
             self.retrieve, question, collection=collection,
-            candidates=candidates or self.settings.candidates, filters=filters,
+            candidates=candidates or self.settings.candidates, mode=mode, filters=filters,
         )
         scores = [c.score for c in found]
         reranked, error = False, self.reranker.error
@@ -233,6 +208,9 @@ class Sift:
         try:
             points = self.index.store.count()
             store = {"backend": self.index.store.location, "ready": True, "points": points}
+            if self._maintainer is not None:
+                store["index"] = {"unindexed_points": self.index.store.unindexed_writes,
+                                  "rebuilds": self._maintainer.rebuilds, "error": self._maintainer.error}
         except Exception as exc:  # health must answer even when the store is broken
             store = {"backend": self.index.store.location, "ready": False, "error": str(exc)}
         embedder = {"model": Path(self.embedder.model_name).name or self.embedder.model_name,

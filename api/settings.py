@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     embed_model: str = Field("", description="sentence-transformers model folder or name; empty = bundled MiniLM.")
     embed_device: str = "cpu"
     embed_batch_size: int = Field(32, ge=1, le=1024)
+    embed_cache: Path | None = Field(None, description="Embedding cache file; default DATA_DIR/embeddings.sqlite3.")
     chunk_size: int = Field(240, ge=32, le=8192, description="Chunk size in embedder tokens.")
     chunk_overlap: int = Field(32, ge=0, le=1024)
 
@@ -35,10 +36,20 @@ class Settings(BaseSettings):
     rerank_queue: int = Field(64, ge=1, le=100_000, description="Requests that may wait for the reranker.")
     rerank_timeout_s: float = Field(30.0, gt=0)
 
+    search_mode: Literal["dense", "lexical", "hybrid"] = Field(
+        "hybrid", description="First-stage retrieval: dense, lexical (BM25-style) or hybrid (fused)."
+    )
+    index_min_points: int = Field(
+        20_000, ge=1, description="Embedded store: rebuild the HNSW index after this many new points."
+    )
+    index_quiet_s: float = Field(30.0, ge=0, description="…once writes have been quiet this long.")
     candidates: int = Field(50, ge=1, le=1000, description="Retrieval candidates handed to the reranker.")
     context_tokens: int = Field(2000, ge=64, le=200_000, description="Token budget of the answer context.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest accepted upload.")
     max_files_per_request: int = Field(100, ge=1)
+    max_pdf_pages: int = Field(500, ge=1, description="Longest PDF accepted, in pages.")
+    async_files: int = Field(20, ge=1, description="Uploads with more files than this run as a background job.")
+    async_bytes: int = Field(4 * 1024 * 1024, ge=1, description="Uploads larger than this run as a background job.")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -75,6 +86,10 @@ class Settings(BaseSettings):
         from ingest.embedding import default_model_path
 
         return default_model_path()
+
+    @property
+    def embed_cache_path(self) -> Path:
+        return self.embed_cache or self.data_dir / "embeddings.sqlite3"
 
     @property
     def server_url(self) -> str:

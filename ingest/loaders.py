@@ -8,11 +8,15 @@ from pathlib import PurePosixPath
 from ingest.errors import EmptyDocument, UnsupportedContentType
 from ingest.html import clean_html
 from ingest.models import Document
+from ingest.office import docx_to_text, pdf_to_text
 from ingest.text import decode_bytes, normalize_text
 
 HTML = "text/html"
 MARKDOWN = "text/markdown"
 TEXT = "text/plain"
+PDF = "application/pdf"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BINARY_FORMATS = (PDF, DOCX)
 
 CONTENT_TYPES_BY_SUFFIX = {
     ".html": HTML,
@@ -22,6 +26,8 @@ CONTENT_TYPES_BY_SUFFIX = {
     ".markdown": MARKDOWN,
     ".txt": TEXT,
     ".text": TEXT,
+    ".pdf": PDF,
+    ".docx": DOCX,
 }
 CONTENT_TYPE_ALIASES = {
     "html": HTML,
@@ -31,6 +37,8 @@ CONTENT_TYPE_ALIASES = {
     "md": MARKDOWN,
     "text": TEXT,
     "txt": TEXT,
+    "pdf": PDF,
+    "docx": DOCX,
 }
 SUPPORTED = sorted(set(CONTENT_TYPES_BY_SUFFIX.values()))
 
@@ -65,11 +73,17 @@ def load_document(
     content_type: str | None = None,
     title: str | None = None,
     url: str | None = None,
+    max_pdf_pages: int = 500,
 ) -> Document:
     """Decode, clean and normalise one document. Raises an ``IngestError`` naming the problem."""
     media = resolve_content_type(name, content_type)
-    text = content if isinstance(content, str) else decode_bytes(content, charset_of(content_type))
     label = name or doc_id
+    if media in BINARY_FORMATS:
+        if isinstance(content, str):
+            raise UnsupportedContentType(f"{label!r}: {media} must be uploaded as a file, not as JSON text")
+        found_title, body = pdf_to_text(content, max_pages=max_pdf_pages) if media == PDF else docx_to_text(content)
+        return _document(doc_id, title, found_title, body, media, name, url)
+    text = content if isinstance(content, str) else decode_bytes(content, charset_of(content_type))
     if media == HTML:
         page = clean_html(text, url=url)
         body, found_title = page.text, page.title
@@ -78,6 +92,11 @@ def load_document(
         found_title = _markdown_title(body) if media == MARKDOWN else ""
     if not body.strip():
         raise EmptyDocument(f"{label!r} has no readable text after cleaning")
+    return _document(doc_id, title, found_title, body, media, name, url)
+
+
+def _document(doc_id: str, title: str | None, found_title: str, body: str, media: str, name: str | None,
+              url: str | None) -> Document:
     final_title = normalize_text(title or "").strip() or found_title or _title_from_name(name) or doc_id
     return Document(id=doc_id, title=final_title, text=body, content_type=media, source=name, url=url)
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Request, Response, UploadFile
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
@@ -20,12 +23,15 @@ from api.schemas import (
     DocumentsOut,
     DocumentsWritten,
     DocumentWritten,
+    JobAccepted,
+    JobOut,
 )
-from api.service import IngestItem
+from api.ingestion import IngestItem
 from ingest.errors import DocumentTooLarge, IngestError
 from retrieval.catalog import DocumentRecord
 
 router = APIRouter(prefix="/v1/collections", tags=["documents"], responses=ERROR_RESPONSES)
+jobs_router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
 UPLOAD_BODY = {
     "requestBody": {
@@ -41,10 +47,26 @@ UPLOAD_BODY = {
 }
 
 
-@router.post("/{collection}/documents", response_model=DocumentsWritten, openapi_extra=UPLOAD_BODY)
-async def upload_documents(collection: CollectionName, request: Request, sift: SiftDep) -> DocumentsWritten:
-    """Add or replace documents: multipart ``files`` or JSON ``{"documents": [...]}``."""
-    items = await _read_upload(request, sift.settings.max_upload_bytes, sift.settings.max_files_per_request)
+@router.post(
+    "/{collection}/documents", response_model=DocumentsWritten, openapi_extra=UPLOAD_BODY,
+    responses={202: {"model": JobAccepted, "description": "Accepted as a background job"}},
+)
+async def upload_documents(
+    collection: CollectionName, request: Request, sift: SiftDep,
+    run_async: Annotated[bool, Query(alias="async", description="Always run as a background job.")] = False,
+) -> DocumentsWritten | JSONResponse:
+    """Add or replace documents: multipart ``files`` or JSON ``{"documents": [...]}``.
+
+    Small uploads are written before the response (200); large ones, or ``?async=true``, become a
+    job (202) whose progress is at ``/v1/jobs/{id}``.
+    """
+    settings = sift.settings
+    items = await _read_upload(request, settings.max_upload_bytes, settings.max_files_per_request)
+    size = sum(len(item.content) for item in items)
+    if run_async or len(items) > settings.async_files or size > settings.async_bytes:
+        job_id = await run_in_threadpool(sift.submit_job, collection, items)
+        body = JobAccepted(job_id=job_id, state="queued", status_url=f"/v1/jobs/{job_id}")
+        return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.status_url})
     results = await run_in_threadpool(sift.ingest, collection, items)
     return DocumentsWritten(documents=[
         DocumentWritten(id=r.doc_id, title=r.title, chunks=r.chunks, status=r.status) for r in results
@@ -75,6 +97,9 @@ async def _read_upload(request: Request, max_bytes: int, max_files: int) -> list
         except ValidationError as exc:
             raise IngestError("invalid documents: " + "; ".join(
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
+        if len(body.documents) > max_files:
+            raise IngestError(f"{len(body.documents)} documents in one request; the limit is {max_files} "
+                              "(SIFT_MAX_FILES_PER_REQUEST)")
         return [IngestItem(content=d.content, doc_id=d.id, title=d.title, url=d.url, content_type=d.content_type,
                            metadata=d.metadata) for d in body.documents]
     raise IngestError(f"unsupported request content type {media or 'none'!r}; "
@@ -132,3 +157,9 @@ async def update_collection(collection: CollectionName, body: CollectionSettings
 def _document_out(r: DocumentRecord) -> DocumentOut:
     return DocumentOut(id=r.doc_id, title=r.title, url=r.url, source=r.source, content_type=r.content_type,
                        chunks=r.chunks, content_hash=r.content_hash, updated_at=r.updated_at)
+
+
+@jobs_router.get("/{job_id}", response_model=JobOut)
+async def get_job(job_id: str, sift: SiftDep) -> JobOut:
+    """A background ingestion job: state, files done/failed/total, chunks written, per-file errors."""
+    return JobOut(**sift.job(job_id))

@@ -16,6 +16,6 @@ async def query(body: QueryIn, sift: SiftDep) -> QueryOut:
     """Answer context for a question; ``reranked`` says whether the reranker ordered it."""
     answer = await sift.answer(
         body.question, collection=body.collection, top_k=body.top_k, candidates=body.candidates,
-        instruction=body.instruction, filters=body.filters,
+        instruction=body.instruction, mode=body.mode, filters=body.filters,
     )
     return QueryOut.from_answer(answer)

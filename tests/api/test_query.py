@@ -51,7 +51,7 @@ def test_results_are_ranked_and_cited_in_order(client, kb):
     assert all(r["score"] == r["retrieval_score"] for r in results)
     for r in results:
         assert f"[{r['rank']}] {r['title']}" in body["context"]
-    assert results[0]["heading"].startswith("How to reset your password")
+    assert results[0]["heading"] in {"Reset from the sign-in page", "If the reset email does not arrive"}
     assert len({r["chunk_id"] for r in results}) == 4
 
 
