@@ -161,7 +161,7 @@ class KnowledgeIndex:
             ranked = self.store.search_lexical(query, limit=fetch, where=where) if query.indices else []
             lists = [ranked]
         else:
-            per_signal = max(fetch, DEFAULT_FUSION.candidates)
+            per_signal = max(2 * fetch, DEFAULT_FUSION.candidates)  # fused lists were measured at 2x depth
             dense, lexical = self.store.search_both(_required(vector), query, limit=per_signal, where=where)
             payloads = {hit.id: hit.payload for hit in (*dense, *lexical)}
             fused = fuse([(h.id, h.score) for h in dense], [(h.id, h.score) for h in lexical], limit=fetch,

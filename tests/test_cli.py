@@ -103,3 +103,25 @@ def test_prompt_module_prints_the_exact_prompt():
         "<Instruct>: Find code\n<Query>: 重置密码?\n<Document>: def f():\n    return 1<|im_end|>\n"
         "<|im_start|>assistant\n<think>\n\n</think>\n\n"
     )
+
+
+def test_clean_many_files_into_a_folder(tmp_path):
+    import gzip
+
+    page = (SAMPLE_KB / "reset-password.html").read_bytes()
+    (tmp_path / "a.html.gz").write_bytes(gzip.compress(page))
+    (tmp_path / "b.htm").write_bytes((SAMPLE_KB / "two-factor-zh.html").read_bytes())
+    out = tmp_path / "out"
+    result = subprocess.run(SIFT + ["clean", str(tmp_path / "a.html.gz"), str(tmp_path / "b.htm"), "--out", str(out)],
+                            capture_output=True, text=True, cwd=REPO, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["a.txt", "b.txt"]
+    cleaned = (out / "a.txt").read_text(encoding="utf-8")
+    assert "1. Open the Acme Cloud sign-in page" in cleaned
+    assert "cookies" not in cleaned and "Privacy" not in cleaned and "gtag" not in cleaned
+    assert "６" not in (out / "b.txt").read_text(encoding="utf-8")  # full-width digits normalised
+
+    printed = subprocess.run(SIFT + ["clean", str(SAMPLE_KB / "api-authentication.html")], capture_output=True,
+                             text=True, cwd=REPO, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert "```" in printed.stdout and "def list_projects():\n" in printed.stdout
