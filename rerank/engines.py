@@ -1,25 +1,55 @@
-"""Build the configured reranker engine (engines import their heavy dependencies lazily)."""
+"""Pick and configure the reranker engine named by ``SIFT_RERANK_ENGINE``."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rerank.base import RerankEngine
 
+ENGINES = ("none", "transformers", "vllm", "vllm-http")
+MAX_LENGTH_LIMIT = 32768
 
-def create_engine(engine: str, *, model: str | None, url: str | None, max_length: int = 8192
-                  ) -> RerankEngine | None:
-    """The engine named by ``SIFT_RERANK_ENGINE``; None for ``none``."""
+
+def create_engine(
+    engine: str,
+    *,
+    model: str | None,
+    url: str | None = None,
+    max_length: int = 8192,
+    device: str | None = None,
+    dtype: str = "auto",
+    compile: bool | str = False,
+    enforce_eager: bool = False,
+    timeout_s: float = 60.0,
+    engine_args: dict[str, Any] | None = None,
+) -> RerankEngine | None:
+    """A not yet warmed-up engine for the settings, or ``None`` for engine "none".
+
+    ``model`` is a local model directory (or a cached hub name); for "vllm-http" it only names the
+    tokenizer and may be left out when the server runs on this machine. ``device``, ``dtype`` and
+    ``compile`` apply to "transformers"; ``dtype``, ``enforce_eager`` and ``engine_args`` (extra
+    ``vllm.LLM`` arguments) to "vllm"; ``timeout_s`` to "vllm-http".
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"SIFT_RERANK_ENGINE must be one of {', '.join(ENGINES)}; got {engine!r}")
     if engine == "none":
         return None
-    if engine == "transformers":
-        from rerank.torch_engine import TorchReranker
-
-        return TorchReranker(model or "", max_length=max_length)
-    if engine == "vllm":
-        from rerank.vllm_local import VllmReranker
-
-        return VllmReranker(model or "", max_length=max_length)
+    if not 1 <= max_length <= MAX_LENGTH_LIMIT:
+        raise ValueError(f"SIFT_RERANK_MAX_LENGTH must be between 1 and {MAX_LENGTH_LIMIT}; got {max_length}")
     if engine == "vllm-http":
-        from rerank.vllm_http import VllmHttpReranker
+        if not url or not url.startswith(("http://", "https://")):
+            raise ValueError(f"SIFT_RERANK_URL must be the vLLM server's http(s) URL; got {url!r}")
+        from rerank.vllm_http import VllmHttpEngine
 
-        return VllmHttpReranker(url or "", model=model, max_length=max_length)
-    raise ValueError(f"SIFT_RERANK_ENGINE must be none, vllm, vllm-http or transformers, not {engine!r}")
+        return VllmHttpEngine(model, url=url, max_length=max_length, timeout_s=timeout_s)
+    if not model:
+        raise ValueError(f"SIFT_RERANK_MODEL (the reranker model folder) is required for engine {engine!r}")
+    if engine == "transformers":
+        from rerank.torch_engine import TransformersEngine
+
+        return TransformersEngine(model, max_length=max_length, device=device, dtype=dtype, compile=compile)
+    from rerank.vllm_local import VllmEngine
+
+    return VllmEngine(
+        model, max_length=max_length, dtype=dtype, enforce_eager=enforce_eager, engine_args=engine_args
+    )

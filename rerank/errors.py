@@ -15,3 +15,7 @@ class RerankerOverloaded(RerankError):
     def __init__(self, message: str, retry_after_s: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
+
+
+class PromptTooLong(RerankError, ValueError):
+    """Instruction and query alone exceed the reranker's maximum prompt length."""

@@ -15,6 +15,8 @@ import argparse
 import sys
 from typing import Any
 
+from rerank.errors import PromptTooLong
+
 DEFAULT_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
 
 PREFIX = (
@@ -43,7 +45,7 @@ def truncate_document(
 
     Only the document is cut: the prefix, instruction, query and the ``</think>\\n\\n`` ending always
     survive, so the cut prompt is the model card's truncation (the first tokens of the user turn kept).
-    ``tokenizer`` is a Hugging Face fast tokenizer of the reranker. Raises ``ValueError`` when the
+    ``tokenizer`` is a Hugging Face fast tokenizer of the reranker. Raises ``PromptTooLong`` when the
     instruction and query alone do not fit.
     """
     if len(build_prompt(query, document, instruction).encode()) <= max_length:
@@ -63,7 +65,9 @@ def truncate_document(
         if _count_tokens(tokenizer, body[:cut]) <= budget:
             return body[doc_start:cut]
     fixed = _count_tokens(tokenizer, build_prompt(query, "", instruction))
-    raise ValueError(f"instruction and query take {fixed} tokens, more than max_length={max_length}")
+    raise PromptTooLong(
+        f"instruction and query take {fixed} tokens, more than the reranker's {max_length} (SIFT_RERANK_MAX_LENGTH)"
+    )
 
 
 def _count_tokens(tokenizer: Any, text: str) -> int:

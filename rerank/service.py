@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rerank.base import RerankEngine, RerankPair
-from rerank.errors import RerankerOverloaded, RerankerUnavailable
+from rerank.errors import RerankError, RerankerOverloaded, RerankerUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,12 @@ class RerankService:
         self.engine = engine
         self.default_instruction = default_instruction
         self.max_batch_pairs = max_batch_pairs
+        self.max_queue = max_queue
         self.timeout_s = timeout_s
         self.error: str | None = None if engine else "no reranker configured (SIFT_RERANK_ENGINE=none)"
-        self._queue: asyncio.Queue[_Job] = asyncio.Queue(maxsize=max_queue)
+        # Queue and worker belong to the event loop that serves requests (created on first use).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queue: asyncio.Queue[_Job] | None = None
         self._worker: asyncio.Task | None = None
 
     @property
@@ -51,7 +54,7 @@ class RerankService:
             "model": self.engine.model if self.engine else None,
             "ready": self.ready,
             "error": self.error,
-            "queued": self._queue.qsize(),
+            "queued": self._queue.qsize() if self._queue else 0,
         }
 
     def warm_up(self) -> None:
@@ -74,30 +77,36 @@ class RerankService:
         """P(yes) of each document for the query, batched with other callers."""
         if not self.ready:
             raise RerankerUnavailable(self.error or "reranker not ready")
-        self._start_worker()
+        queue = self._worker_queue()
         job = _Job([RerankPair(query, doc, instruction) for doc in documents],
                    asyncio.get_running_loop().create_future())
+        # A caller that timed out no longer awaits the result: mark a late error as seen.
+        job.future.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
-            self._queue.put_nowait(job)
+            queue.put_nowait(job)
         except asyncio.QueueFull:
             raise RerankerOverloaded(
-                f"reranker queue is full ({self._queue.maxsize} requests waiting)", retry_after_s=1.0
+                f"reranker queue is full ({queue.maxsize} requests waiting)", retry_after_s=1.0
             ) from None
         try:
             return await asyncio.wait_for(asyncio.shield(job.future), self.timeout_s)
         except TimeoutError:
             raise RerankerUnavailable(f"reranker timed out after {self.timeout_s:.0f} s") from None
 
-    def _start_worker(self) -> None:
-        if self._worker is None or self._worker.done():
-            self._worker = asyncio.get_running_loop().create_task(self._run(), name="rerank-worker")
+    def _worker_queue(self) -> asyncio.Queue[_Job]:
+        """The queue of the running event loop, with its worker started."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._queue is None or self._worker is None or self._worker.done():
+            self._loop, self._queue = loop, asyncio.Queue(maxsize=self.max_queue)
+            self._worker = loop.create_task(self._run(self._queue), name="rerank-worker")
+        return self._queue
 
-    async def _run(self) -> None:
+    async def _run(self, queue: asyncio.Queue[_Job]) -> None:
         while True:
-            jobs = [await self._queue.get()]
+            jobs = [await queue.get()]
             size = len(jobs[0].pairs)
-            while not self._queue.empty() and size + len(self._queue._queue[0].pairs) <= self.max_batch_pairs:
-                jobs.append(self._queue.get_nowait())
+            while not queue.empty() and size + len(queue._queue[0].pairs) <= self.max_batch_pairs:
+                jobs.append(queue.get_nowait())
                 size += len(jobs[-1].pairs)
             pairs = [pair for job in jobs for pair in job.pairs]
             try:
@@ -126,7 +135,7 @@ class RerankService:
             return self.engine.score(pairs[:half]) + self.engine.score(pairs[half:])
 
     async def close(self) -> None:
-        if self._worker is not None:
+        if self._worker is not None and self._loop is not None and not self._loop.is_closed():
             self._worker.cancel()
         if self.engine is not None:
             await asyncio.to_thread(self.engine.close)
@@ -136,7 +145,7 @@ def _is_oom(exc: BaseException) -> bool:
     return "out of memory" in str(exc).lower() or type(exc).__name__ == "OutOfMemoryError"
 
 
-def _unavailable(exc: BaseException) -> RerankerUnavailable:
-    if isinstance(exc, RerankerUnavailable):
+def _unavailable(exc: BaseException) -> RerankError:
+    if isinstance(exc, RerankError):
         return exc
     return RerankerUnavailable(f"reranker failed: {type(exc).__name__}: {exc}")

