@@ -38,6 +38,8 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
         summary="Knowledge-base retrieval with Qdrant and a Qwen3 reranker: cited answer context.",
         lifespan=lifespan,
     )
+    if sift is not None:
+        app.state.sift = sift  # already started by the caller; usable without running the lifespan
     install_error_handlers(app)
     for router in (documents.router, documents.jobs_router, query.router, rerank.router, health.router):
         app.include_router(router)

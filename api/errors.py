@@ -17,7 +17,7 @@ from ingest.errors import (
     IngestError,
     UnsupportedContentType,
 )
-from rerank.errors import RerankerOverloaded, RerankError
+from rerank.errors import PromptTooLong, RerankerOverloaded, RerankError
 from retrieval.errors import CollectionNotFound, DocumentNotFound, RetrievalError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (StoreUnavailable, 503, "store_unavailable"),
     (RetrievalError, 500, "store_error"),
     (RerankerOverloaded, 503, "reranker_overloaded"),
+    (PromptTooLong, 422, "prompt_too_long"),
     (RerankError, 503, "reranker_unavailable"),
 ]
 
