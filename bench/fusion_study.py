@@ -276,7 +276,7 @@ def table(sets: list[Prepared], methods: dict[str, Method], depth: int, title: s
 
 def sensitivity(names: Sequence[str], depth: int) -> str:
     """The default rule with one parameter moved at a time (fusion and lexical encoder)."""
-    from retrieval.lexical import AVG_LEN, B, K1, LexicalEncoder
+    from retrieval.lexical import AVG_LEN, K1, B, LexicalEncoder
 
     base_sets = prepare(names, depth)
     rows: dict[str, Method] = {"default": sift_fuse(BASE)}

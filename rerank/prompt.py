@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
+from rerank.base import RerankPair
 from rerank.errors import PromptTooLong
 
 DEFAULT_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
@@ -72,6 +74,18 @@ def truncate_document(
 
 def _count_tokens(tokenizer: Any, text: str) -> int:
     return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def build_prompts(tokenizer: Any, pairs: Sequence[RerankPair], *, max_length: int) -> list[str]:
+    """The prompts of ``pairs``, each document cut so the whole prompt fits ``max_length`` tokens."""
+    return [
+        build_prompt(
+            pair.query,
+            truncate_document(tokenizer, pair.query, pair.document, pair.instruction, max_length=max_length),
+            pair.instruction,
+        )
+        for pair in pairs
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rerank.base import RerankEngine, RerankPair
-from rerank.errors import RerankError, RerankerOverloaded, RerankerUnavailable
+from rerank.errors import RerankerOverloaded, RerankError, RerankerUnavailable
 
 log = logging.getLogger(__name__)
 

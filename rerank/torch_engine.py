@@ -21,7 +21,7 @@ from typing import Any
 
 from rerank.base import RerankEngine, RerankPair
 from rerank.errors import RerankerUnavailable
-from rerank.prompt import build_prompt, truncate_document
+from rerank.prompt import build_prompts
 
 logger = logging.getLogger(__name__)
 
@@ -106,16 +106,7 @@ class TransformersEngine(RerankEngine):
             return []
         import torch
 
-        prompts = [
-            build_prompt(
-                pair.query,
-                truncate_document(
-                    self._tokenizer, pair.query, pair.document, pair.instruction, max_length=self.max_length
-                ),
-                pair.instruction,
-            )
-            for pair in pairs
-        ]
+        prompts = build_prompts(self._tokenizer, pairs, max_length=self.max_length)
         token_ids = self._tokenizer(prompts, add_special_tokens=False)["input_ids"]
         scores: list[float] = [0.0] * len(pairs)
         try:

@@ -25,7 +25,7 @@ import httpx
 
 from rerank.base import RerankEngine, RerankPair
 from rerank.errors import RerankerUnavailable
-from rerank.prompt import build_prompt, truncate_document
+from rerank.prompt import build_prompts
 
 logger = logging.getLogger(__name__)
 
@@ -92,16 +92,7 @@ class VllmHttpEngine(RerankEngine):
             raise RerankerUnavailable("the vllm-http reranker is not connected (warm_up not called)")
         if not pairs:
             return []
-        prompts = [
-            build_prompt(
-                pair.query,
-                truncate_document(
-                    self._tokenizer, pair.query, pair.document, pair.instruction, max_length=self.max_length
-                ),
-                pair.instruction,
-            )
-            for pair in pairs
-        ]
+        prompts = build_prompts(self._tokenizer, pairs, max_length=self.max_length)
         body = {"model": self.served_model, "input": prompts}
         data = self._request("POST", "/classify", json=body).json()["data"]
         if len(data) != len(prompts):

@@ -15,7 +15,7 @@ from typing import Any
 
 from rerank.base import RerankEngine, RerankPair
 from rerank.errors import RerankerUnavailable
-from rerank.prompt import build_prompt, truncate_document
+from rerank.prompt import build_prompts
 
 logger = logging.getLogger(__name__)
 
@@ -98,16 +98,7 @@ class VllmEngine(RerankEngine):
             raise RerankerUnavailable("the vllm reranker is not loaded (warm_up not called)")
         if not pairs:
             return []
-        prompts = [
-            build_prompt(
-                pair.query,
-                truncate_document(
-                    self._tokenizer, pair.query, pair.document, pair.instruction, max_length=self.max_length
-                ),
-                pair.instruction,
-            )
-            for pair in pairs
-        ]
+        prompts = build_prompts(self._tokenizer, pairs, max_length=self.max_length)
         try:
             outputs = self._llm.classify(prompts, use_tqdm=False)
         except Exception as e:  # EngineDeadError, out of memory, …: the engine cannot score

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, UploadFile
-from fastapi.responses import JSONResponse
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.deps import CollectionName, SiftDep
 from api.errors import ERROR_RESPONSES
+from api.ingestion import IngestItem
 from api.schemas import (
     CollectionOut,
     CollectionSettingsIn,
@@ -26,7 +26,6 @@ from api.schemas import (
     JobAccepted,
     JobOut,
 )
-from api.ingestion import IngestItem
 from ingest.errors import DocumentTooLarge, IngestError
 from retrieval.catalog import DocumentRecord
 

@@ -86,5 +86,5 @@ def test_short_document_is_untouched(tiny_tokenizer) -> None:
 
 
 def test_query_that_cannot_fit_is_an_error(tiny_tokenizer) -> None:
-    with pytest.raises(ValueError, match="max_length=100"):
+    with pytest.raises(ValueError, match="more than the reranker's 100"):
         truncate_document(tiny_tokenizer, "word " * 200, "document", None, max_length=100)
