@@ -107,7 +107,8 @@ def _read_targets(targets, settings: Settings):
         if is_url(target):
             yield fetch_url(target, max_bytes=settings.max_upload_bytes)
         else:
-            yield read_file(Path(target), max_bytes=settings.max_upload_bytes, base=base)
+            yield from read_file(Path(target), max_bytes=settings.max_upload_bytes,
+                                 max_files=settings.max_files_per_request, base=base)
 
 
 def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
@@ -122,7 +123,7 @@ def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
             items = [IngestItem(content=s.data, name=s.name, content_type=s.content_type, url=s.url) for s in batch]
             for result in sift.ingest(collection, items):
                 results.append({"id": result.doc_id, "status": result.status, "chunks": result.chunks})
-            progress.update(len(batch))
+            progress.update(len(targets[start:start + UPLOAD_BATCH]))
     return results
 
 
@@ -152,6 +153,7 @@ def _follow_jobs(client: httpx.Client, job_ids: list[str], *, total: int) -> lis
     with tqdm(total=total, desc="ingest", unit="doc", file=sys.stderr) as progress:
         while True:
             jobs = [client.get(f"/v1/jobs/{job_id}").json() for job_id in job_ids]
+            progress.total = sum(job["files"]["total"] for job in jobs)  # archives hold several documents
             finished = sum(job["files"]["done"] + job["files"]["failed"] for job in jobs)
             progress.update(finished - progress.n)
             if all(job["state"] in ("done", "failed") for job in jobs):
@@ -258,20 +260,20 @@ def clean(
     failed = 0
     for path in tqdm(paths, desc="clean", unit="file", file=sys.stderr, disable=out is None or len(paths) < 2):
         try:
-            source = read_file(path, max_bytes=settings.max_upload_bytes)
-            document = load_document(source.data, doc_id=source.name, name=source.name)
+            sources = read_file(path, max_bytes=settings.max_upload_bytes, max_files=settings.max_files_per_request)
+            documents = [load_document(s.data, doc_id=s.name, name=s.name) for s in sources]
         except IngestError as exc:
             typer.echo(f"{path}: {exc}", err=True)
             failed += 1
             continue
-        text = document.text
-        if out:
-            stem = Path(source.name).name
-            for suffix in (".html", ".htm"):
-                stem = stem.removesuffix(suffix)
-            (out / f"{stem}.txt").write_text(text + "\n", encoding="utf-8")
-        else:
-            typer.echo(text)
+        for source, document in zip(sources, documents, strict=True):
+            if out:
+                stem = Path(source.name).name
+                for suffix in (".html", ".htm"):
+                    stem = stem.removesuffix(suffix)
+                (out / f"{stem}.txt").write_text(document.text + "\n", encoding="utf-8")
+            else:
+                typer.echo(document.text)
     if failed:
         raise typer.Exit(1)
 

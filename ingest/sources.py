@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import io
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +28,54 @@ def is_url(target: str) -> bool:
 
 
 def is_supported_file(path: Path) -> bool:
-    """True for the suffixes Sift parses, also gzip-compressed (``page.html.gz``)."""
+    """True for the suffixes Sift parses, gzip-compressed ones (``page.html.gz``) and zip archives."""
     name = path.name.lower().removesuffix(".gz")
-    return Path(name).suffix in CONTENT_TYPES_BY_SUFFIX
+    return Path(name).suffix in CONTENT_TYPES_BY_SUFFIX or name.endswith(".zip")
+
+
+def unpack(name: str, data: bytes, *, max_bytes: int, max_files: int) -> list[Source]:
+    """The documents inside an upload: a ``.gz`` file is gunzipped, a ``.zip`` archive gives its
+    supported members (one level: archives inside archives are refused); anything else is itself.
+
+    Each document may decompress to ``max_bytes``; an archive may hold ``max_files`` documents.
+    """
+    lowered = name.lower()
+    if lowered.endswith(".gz"):
+        try:
+            with gzip.open(io.BytesIO(data)) as handle:
+                inflated = handle.read(max_bytes + 1)
+        except (OSError, EOFError) as exc:
+            raise IngestError(f"{name!r} is not valid gzip: {exc}") from exc
+        if len(inflated) > max_bytes:
+            raise DocumentTooLarge(f"{name!r} decompresses to more than {max_bytes} bytes (SIFT_MAX_UPLOAD_BYTES)")
+        return [Source(name=name[:-3], data=inflated)]
+    if not lowered.endswith(".zip"):
+        return [Source(name=name, data=data)]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except zipfile.BadZipFile as exc:
+        raise IngestError(f"{name!r} is not a valid zip archive: {exc}") from exc
+    nested = [m.filename for m in members if m.filename.lower().endswith((".zip", ".gz"))]
+    if nested:
+        raise IngestError(f"{name!r} holds archives ({', '.join(nested[:3])}); nested archives are not unpacked")
+    documents = [m for m in members if Path(m.filename.lower()).suffix in CONTENT_TYPES_BY_SUFFIX]
+    if not documents:
+        raise IngestError(f"{name!r} holds no supported documents")
+    if len(documents) > max_files:
+        raise DocumentTooLarge(f"{name!r} holds {len(documents)} documents; the limit is {max_files} "
+                               "(SIFT_MAX_FILES_PER_REQUEST)")
+    sources = []
+    for member in documents:
+        if member.file_size > max_bytes:
+            raise DocumentTooLarge(f"{name}/{member.filename} decompresses to {member.file_size} bytes; the "
+                                   f"limit is {max_bytes} (SIFT_MAX_UPLOAD_BYTES)")
+        with archive.open(member) as handle:
+            inflated = handle.read(max_bytes + 1)  # the header's size can lie: read no more than the limit
+        if len(inflated) > max_bytes:
+            raise DocumentTooLarge(f"{name}/{member.filename} decompresses to more than {max_bytes} bytes")
+        sources.append(Source(name=f"{name}/{member.filename}", data=inflated))
+    return sources
 
 
 def expand_paths(targets: Iterable[str]) -> list[tuple[str, Path | None]]:
@@ -46,19 +93,17 @@ def expand_paths(targets: Iterable[str]) -> list[tuple[str, Path | None]]:
     return out
 
 
-def read_file(path: Path, *, max_bytes: int, base: Path | None = None) -> Source:
-    """A file's bytes (gunzipped for ``.gz``), named by its path relative to ``base``."""
+def read_file(path: Path, *, max_bytes: int, max_files: int, base: Path | None = None) -> list[Source]:
+    """The documents of one file (one, or an archive's members), named by the path relative to ``base``."""
     name = str(path.relative_to(base)) if base and path.is_relative_to(base) else path.name
-    compressed = path.suffix.lower() == ".gz"
     try:
-        with (gzip.open if compressed else open)(path, "rb") as handle:
+        with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
-    except (OSError, EOFError) as exc:
+    except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc}") from exc
-    name = name.removesuffix(".gz") if compressed else name
     if len(data) > max_bytes:
         raise DocumentTooLarge(f"{path} is larger than {max_bytes} bytes (SIFT_MAX_UPLOAD_BYTES)")
-    return Source(name=name, data=data)
+    return unpack(name, data, max_bytes=max_bytes, max_files=max_files)
 
 
 def fetch_url(url: str, *, max_bytes: int, timeout_s: float = 30.0) -> Source:

@@ -27,6 +27,7 @@ from api.schemas import (
     JobOut,
 )
 from ingest.errors import DocumentTooLarge, IngestError
+from ingest.sources import unpack
 from retrieval.catalog import DocumentRecord
 
 router = APIRouter(prefix="/v1/collections", tags=["documents"], responses=ERROR_RESPONSES)
@@ -86,7 +87,12 @@ async def _read_upload(request: Request, max_bytes: int, max_files: int) -> list
         items = []
         for upload in uploads:
             data = await _read_limited(upload, max_bytes)
-            items.append(IngestItem(content=data, name=upload.filename, content_type=_part_type(upload)))
+            sources = unpack(upload.filename or "upload", data, max_bytes=max_bytes, max_files=max_files)
+            declared = _part_type(upload) if len(sources) == 1 and sources[0].name == upload.filename else None
+            items.extend(IngestItem(content=s.data, name=s.name, content_type=declared) for s in sources)
+        if len(items) > max_files:
+            raise DocumentTooLarge(f"{len(items)} documents in one request; the limit is {max_files} "
+                                   "(SIFT_MAX_FILES_PER_REQUEST)")
         return items
     if media == "application/json":
         try:
@@ -97,7 +103,7 @@ async def _read_upload(request: Request, max_bytes: int, max_files: int) -> list
             raise IngestError("invalid documents: " + "; ".join(
                 f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
         if len(body.documents) > max_files:
-            raise IngestError(f"{len(body.documents)} documents in one request; the limit is {max_files} "
+            raise DocumentTooLarge(f"{len(body.documents)} documents in one request; the limit is {max_files} "
                               "(SIFT_MAX_FILES_PER_REQUEST)")
         return [IngestItem(content=d.content, doc_id=d.id, title=d.title, url=d.url, content_type=d.content_type,
                            metadata=d.metadata) for d in body.documents]

@@ -130,3 +130,45 @@ def test_rerank_without_a_reranker_is_503_not_fake_scores(client):
     response = client.post("/v1/rerank", json={"query": "q", "documents": ["a", {"text": "b"}]})
     _assert_error(response, 503, "no reranker configured")
     assert int(response.headers["retry-after"]) >= 1
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "status", "needles"),
+    [
+        ("bomb.zip", _zip({"a.txt": b"0" * 50_000}), 413, ["a.txt", "decompresses"]),
+        ("nested.zip", _zip({"inner.zip": _zip({"a.txt": b"hi"})}), 400, ["nested archives"]),
+        ("empty.zip", _zip({"logo.png": b"\x89PNG"}), 400, ["no supported documents"]),
+        ("broken.zip", b"PK\x03\x04 not really", 400, ["not a valid zip"]),
+        ("page.html.gz", b"\x1f\x8b not gzip", 400, ["not valid gzip"]),
+        ("bomb.txt.gz", __import__("gzip").compress(b"0" * 50_000), 413, ["decompresses"]),
+    ],
+)
+def test_bad_archives(client, sift, seeded, monkeypatch, name, data, status, needles):
+    collection, points = seeded
+    monkeypatch.setattr(sift.settings, "max_upload_bytes", 20_000)
+    response = client.post(f"/v1/collections/{collection}/documents", files=_files((name, data, "application/zip")))
+    _assert_error(response, status, *needles)
+    assert point_count(sift) == points
+
+
+def test_too_many_files_in_one_request(client, sift, seeded, monkeypatch):
+    collection, points = seeded
+    monkeypatch.setattr(sift.settings, "max_files_per_request", 2)
+    archive = _zip({f"n{i}.txt": b"note" for i in range(3)})
+    response = client.post(f"/v1/collections/{collection}/documents", files=_files(("notes.zip", archive, "x")))
+    _assert_error(response, 413, "3 documents", "SIFT_MAX_FILES_PER_REQUEST")
+    response = client.post(f"/v1/collections/{collection}/documents",
+                           json={"documents": [{"content": "a"}, {"content": "b"}, {"content": "c"}]})
+    _assert_error(response, 413, "SIFT_MAX_FILES_PER_REQUEST")
+    assert point_count(sift) == points

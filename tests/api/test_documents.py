@@ -91,3 +91,22 @@ def test_collection_instruction_is_stored(client, collection):
     assert response.status_code == 200
     assert response.json()["instruction"] == "Find admin how-tos"
     assert client.patch("/v1/collections/nope-missing", json={"instruction": "x"}).status_code == 404
+
+
+def test_zip_and_gzip_uploads_are_unpacked(client, collection):
+    import gzip
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("help/reset-password.html", (SAMPLE_KB / "reset-password.html").read_bytes())
+        archive.writestr("help/export.md", (SAMPLE_KB / "data-export.md").read_bytes())
+        archive.writestr("help/logo.png", b"\x89PNG\r\n\x1a\n")  # not a document type: skipped
+    files = [("files", ("kb.zip", buffer.getvalue(), "application/zip")),
+             ("files", ("billing.html.gz", gzip.compress((SAMPLE_KB / "billing-refunds.html").read_bytes()),
+                        "application/gzip"))]
+    response = client.post(f"/v1/collections/{collection}/documents", files=files)
+    assert response.status_code == 200, response.text
+    assert [d["id"] for d in response.json()["documents"]] == [
+        "kb.zip/help/reset-password.html", "kb.zip/help/export.md", "billing.html"]
