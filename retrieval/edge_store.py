@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 
 CURRENT = "CURRENT.json"
-HNSW_EF = 128  # search-time beam width: recall@50 >= 0.98 against exact search (bench/retrieval.py)
+HNSW_EF = 512  # search-time beam width: recall@50 >= 0.98 against exact search (bench/retrieval.py)
 
 
 class EdgeStore:
