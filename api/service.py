@@ -7,7 +7,6 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from api.ingestion import IngestItem, IngestPipeline, IngestResult
@@ -213,8 +212,7 @@ class Sift:
                                   "rebuilds": self._maintainer.rebuilds, "error": self._maintainer.error}
         except Exception as exc:  # health must answer even when the store is broken
             store = {"backend": self.index.store.location, "ready": False, "error": str(exc)}
-        embedder = {"model": Path(self.embedder.model_name).name or self.embedder.model_name,
-                    "ready": self.embedder.ready}
+        embedder = {"model": self.embedder.model_name, "ready": self.embedder.ready}
         ok = store["ready"] and embedder["ready"] and reranker["ready"]
         return {"status": "ok" if ok else "degraded", "store": store, "embedder": embedder, "reranker": reranker}
 
