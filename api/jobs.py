@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import threading
 import time
 import uuid
@@ -20,6 +19,7 @@ from typing import Any
 
 from api.ingestion import IngestItem, IngestPipeline
 from ingest.errors import IngestError
+from retrieval.catalog import open_database
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,7 @@ class JobStore:
     """Jobs and their files in ``jobs.sqlite3``."""
 
     def __init__(self, path: str | Path) -> None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(Path(path), SCHEMA, timeout_s=30)
         self._lock = threading.Lock()
 
     def close(self) -> None:

@@ -69,17 +69,26 @@ class CollectionRecord:
     documents: int
 
 
+def open_database(path: Path, schema: str, *, timeout_s: float = 5.0) -> sqlite3.Connection:
+    """A durable SQLite connection (WAL, full sync, foreign keys) shared by threads, with ``schema`` applied.
+
+    Callers serialise their own use of it with a lock; transactions are explicit (autocommit otherwise).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout_s)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("PRAGMA foreign_keys=ON")
+    db.executescript(schema)
+    return db
+
+
 class Catalog:
     """Thread-safe access to the catalog database."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+        self._db = open_database(self.path, SCHEMA)
         self._lock = threading.Lock()
 
     def close(self) -> None:
