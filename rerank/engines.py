@@ -18,7 +18,7 @@ def create_engine(
     max_length: int = 8192,
     device: str | None = None,
     dtype: str = "auto",
-    compile: bool | str = False,
+    compile: bool | None = None,
     enforce_eager: bool = False,
     timeout_s: float = 60.0,
     engine_args: dict[str, Any] | None = None,
@@ -27,7 +27,7 @@ def create_engine(
 
     ``model`` is a local model directory (or a cached hub name); for "vllm-http" it only names the
     tokenizer and may be left out when the server runs on this machine. ``device``, ``dtype`` and
-    ``compile`` apply to "transformers"; ``dtype``, ``enforce_eager`` and ``engine_args`` (extra
+    ``compile`` (None: on CUDA only) apply to "transformers"; ``dtype``, ``enforce_eager`` and ``engine_args`` (extra
     ``vllm.LLM`` arguments) to "vllm"; ``timeout_s`` to "vllm-http".
     """
     if engine not in ENGINES:

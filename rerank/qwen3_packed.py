@@ -11,6 +11,10 @@ each row's last token, the one the score is read from.
 Attention is FlashAttention's varlen kernel on CUDA (``torch.nn.attention.varlen``, bf16/fp16) and
 SDPA per segment elsewhere. Weights are the Hugging Face model's, with q/k/v and gate/up fused into
 one matrix each so that every layer runs four large matrix products.
+
+Small batches (a few rows, up to 2,048 tokens, no shared prefix) are bound by launching ~20 kernels
+per layer, not by the GPU; on CUDA they replay a CUDA graph captured once per (tokens, rows) bucket,
+their tokens padded up with a dummy segment.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -50,45 +55,44 @@ def pack_rows(groups: Sequence[tuple[list[int], list[list[int]]]], device: torch
 
     Each row's prompt is its group's prefix followed by its rest; every rest must be non-empty.
     """
-    tokens: list[int] = []
-    positions: list[int] = []
-    key_rows: list[int] = []
+    tokens: list[np.ndarray] = []
+    positions: list[np.ndarray] = []
+    key_rows: list[np.ndarray] = []
     segments: list[tuple[int, int, int, int]] = []
     last: list[int] = []
-    shares = False
-
-    def add_segment(ids: list[int], first_position: int, prefix_rows: range) -> None:
-        start = len(tokens)
-        tokens.extend(ids)
-        positions.extend(range(first_position, first_position + len(ids)))
-        key_start = len(key_rows)
-        key_rows.extend(prefix_rows)
-        key_rows.extend(range(start, len(tokens)))
-        segments.append((start, len(tokens), key_start, len(key_rows)))
-
+    size = key_size = 0
     for prefix, rests in groups:
-        prefix_rows = range(len(tokens), len(tokens) + len(prefix))
+        prefix_rows = np.arange(size, size + len(prefix))
         if prefix:
-            add_segment(prefix, 0, range(0))
-            shares = True
+            tokens.append(np.asarray(prefix))
+            positions.append(np.arange(len(prefix)))
+            key_rows.append(prefix_rows)
+            segments.append((size, size + len(prefix), key_size, key_size + len(prefix)))
+            size, key_size = size + len(prefix), key_size + len(prefix)
         for rest in rests:
             if not rest:
                 raise ValueError("every row needs at least one token after its shared prefix")
-            add_segment(rest, len(prefix), prefix_rows)
-            last.append(len(tokens) - 1)
+            own_rows = np.arange(size, size + len(rest))
+            tokens.append(np.asarray(rest))
+            positions.append(np.arange(len(prefix), len(prefix) + len(rest)))
+            key_rows += [prefix_rows, own_rows]
+            keys = len(prefix) + len(rest)
+            segments.append((size, size + len(rest), key_size, key_size + keys))
+            size, key_size = size + len(rest), key_size + keys
+            last.append(size - 1)
 
-    def int32(values: list[int]) -> Tensor:
-        return torch.tensor(values, dtype=torch.int32, device=device)
+    def tensor(values: Sequence[int] | np.ndarray, dtype: torch.dtype = torch.long) -> Tensor:
+        return torch.as_tensor(np.asarray(values), dtype=dtype).to(device)
 
     return PackedRows(
-        input_ids=torch.tensor(tokens, dtype=torch.long, device=device),
-        position_ids=torch.tensor(positions, dtype=torch.long, device=device),
-        key_index=torch.tensor(key_rows, dtype=torch.long, device=device) if shares else None,
-        cu_q=int32([0] + [q_end for _, q_end, _, _ in segments]),
-        cu_k=int32([0] + [k_end for _, _, _, k_end in segments]),
+        input_ids=tensor(np.concatenate(tokens)),
+        position_ids=tensor(np.concatenate(positions)),
+        key_index=tensor(np.concatenate(key_rows)) if key_size > size else None,
+        cu_q=tensor([0] + [q_end for _, q_end, _, _ in segments], torch.int32),
+        cu_k=tensor([0] + [k_end for _, _, _, k_end in segments], torch.int32),
         max_q=max(q_end - q_start for q_start, q_end, _, _ in segments),
         max_k=max(k_end - k_start for _, _, k_start, k_end in segments),
-        last=torch.tensor(last, dtype=torch.long, device=device),
+        last=tensor(last),
         segments=tuple(segments),
     )
 
@@ -188,14 +192,70 @@ def _sdpa_per_segment(q: Tensor, k: Tensor, v: Tensor, rows: PackedRows) -> Tens
     return out
 
 
+#: Padded token counts and row counts of the captured CUDA graphs (batches above these run eagerly).
+GRAPH_TOKENS = (128, 256, 512, 1024, 2048)
+GRAPH_ROWS = (1, 2, 4, 8)
+
+
+class _GraphedForward:
+    """A forward pass captured for ``tokens`` padded tokens and ``rows`` rows, without a shared prefix.
+
+    The inputs live in static buffers: the real segments first, then one dummy segment of padding
+    tokens that attends to itself, then empty segments; padded rows read the last padding token.
+    """
+
+    def __init__(self, forward: Callable[[PackedRows], Tensor], tokens: int, rows: int, pool: Any) -> None:
+        device = torch.device("cuda", torch.cuda.current_device())
+        bounds = torch.full((rows + 2,), tokens, dtype=torch.int32, device=device)
+        bounds[0] = 0  # as captured: one segment of all tokens
+        self.tokens, self.rows = tokens, rows
+        self.inputs = PackedRows(
+            input_ids=torch.zeros(tokens, dtype=torch.long, device=device),
+            position_ids=torch.arange(tokens, device=device),
+            key_index=None,
+            cu_q=bounds,
+            cu_k=bounds,
+            max_q=tokens,
+            max_k=tokens,
+            last=torch.full((rows,), tokens - 1, dtype=torch.long, device=device),
+            segments=(),
+        )
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(2):  # compiles and autotunes outside the capture
+                forward(self.inputs)
+        torch.cuda.current_stream().wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph, pool=pool):
+            self.output = forward(self.inputs)
+
+    def __call__(self, rows: PackedRows) -> Tensor:
+        """Copy ``rows`` into the captured inputs, replay, and return the rows' hidden states."""
+        tokens, count = rows.input_ids.numel(), rows.last.numel()
+        padding = self.tokens - tokens
+        inputs = self.inputs
+        inputs.input_ids[:tokens].copy_(rows.input_ids)
+        inputs.input_ids[tokens:].zero_()
+        inputs.position_ids[:tokens].copy_(rows.position_ids)
+        inputs.position_ids[tokens:].copy_(torch.arange(padding, device=inputs.position_ids.device))
+        inputs.cu_q[: count + 1].copy_(rows.cu_q)
+        inputs.cu_q[count + 1 :].fill_(self.tokens)
+        inputs.last[:count].copy_(rows.last)
+        inputs.last[count:].fill_(self.tokens - 1)
+        self.graph.replay()
+        return self.output[:count]
+
+
 class PackedQwen3:
     """The backbone of a loaded Qwen3 causal LM, run on ``PackedRows``; returns final hidden states."""
 
-    def __init__(self, lm: Any, *, compile: bool | str = False) -> None:
+    def __init__(self, lm: Any, *, compile: bool | str = False, cuda_graphs: bool = True) -> None:
         """Take (and fuse) the weights of ``lm``, a transformers ``Qwen3ForCausalLM``.
 
         ``compile``: True or a ``torch.compile`` mode; compiles the two dense halves of a layer
         (attention stays an opaque kernel between them), with dynamic token counts.
+        ``cuda_graphs``: capture the small-batch graphs (only with the CUDA flash kernel).
         """
         config = lm.config
         if "sliding_attention" in (getattr(config, "layer_types", None) or ()):
@@ -218,6 +278,18 @@ class PackedQwen3:
             mode = compile if isinstance(compile, str) else None
             self._qkv = torch.compile(self._qkv, mode=mode, dynamic=True)
             self._out = torch.compile(self._out, mode=mode, dynamic=True)
+        self._graphs: dict[tuple[int, int], _GraphedForward] = {}
+        if flash and cuda_graphs:
+            pool = torch.cuda.graph_pool_handle()
+            with torch.inference_mode():
+                for tokens in GRAPH_TOKENS:
+                    for rows in GRAPH_ROWS:
+                        self._graphs[tokens, rows] = _GraphedForward(self._forward, tokens, rows, pool)
+
+    def graph_for(self, tokens: int, rows: int) -> tuple[int, int] | None:
+        """The (tokens, rows) bucket whose captured graph serves such a batch, if any."""
+        fitting = [bucket for bucket in self._graphs if bucket[0] >= tokens and bucket[1] >= rows]
+        return min(fitting, default=None)
 
     @staticmethod
     def _fuse(layer: Any) -> _Layer:
@@ -239,6 +311,10 @@ class PackedQwen3:
     @torch.inference_mode()
     def last_hidden(self, rows: PackedRows) -> Tensor:
         """The final-normed hidden state at every row's last token: [rows, hidden]."""
+        bucket = self.graph_for(rows.input_ids.numel(), rows.last.numel()) if rows.key_index is None else None
+        return self._graphs[bucket](rows) if bucket else self._forward(rows)
+
+    def _forward(self, rows: PackedRows) -> Tensor:
         x = self.embed(rows.input_ids)
         cos, sin = self.rotary(x, rows.position_ids[None])
         cos, sin = cos[0], sin[0]

@@ -35,6 +35,12 @@ def test_environment_variables_are_read(monkeypatch, tmp_path):
                                                                                  "http://reranker:8001", 80)
 
 
+@pytest.mark.parametrize(("value", "expected"), [("", None), ("true", True), ("0", False)])
+def test_rerank_compile_is_unset_true_or_false(monkeypatch, value, expected):
+    monkeypatch.setenv("SIFT_RERANK_COMPILE", value)
+    assert load_settings(_env_file=None).rerank_compile is expected
+
+
 @pytest.mark.parametrize(
     ("env", "needle"),
     [
@@ -45,6 +51,7 @@ def test_environment_variables_are_read(monkeypatch, tmp_path):
         ({"SIFT_RERANK_ENGINE": "vllm-http"}, "SIFT_RERANK_URL"),
         ({"SIFT_RERANK_ENGINE": "vllm"}, "SIFT_RERANK_MODEL"),
         ({"SIFT_CHUNK_SIZE": "100", "SIFT_CHUNK_OVERLAP": "100"}, "SIFT_CHUNK_OVERLAP"),
+        ({"SIFT_RERANK_COMPILE": "sometimes"}, "SIFT_RERANK_COMPILE"),
     ],
 )
 def test_invalid_values_name_the_variable(monkeypatch, env, needle):
