@@ -4,9 +4,9 @@ The checkpoint is loaded with transformers; the forward pass is ``rerank.qwen3_p
 without padding, the common prefix of rows that share a query (system text, instruction, query)
 computed once per micro-batch, only each row's last position through the final layer's MLP, and
 only the two LM-head rows of "no" and "yes" (in fp32), so no vocabulary-sized logits are ever built.
-Micro-batches hold at most ``max_batch_tokens`` tokens. On CUDA in bf16/fp16, attention is
-FlashAttention's varlen kernel, and small batches replay captured CUDA graphs (unshared, since
-sharing a prefix saves little there and a fixed layout is what makes a graph replayable).
+Rows are sorted by length within each query, and a micro-batch holds at most ``max_batch_tokens``
+of rows x its longest prompt (the padded size attention sees). On CUDA, small batches replay
+captured CUDA graphs, unshared: a graph needs a fixed layout, and sharing saves little there.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ class TransformersEngine(RerankEngine):
         self.ready = True
         self.score([RerankPair(query="warm-up", document="warm-up")])
         logger.info(
-            "transformers reranker %s ready on %s (%s, attention %s, compile=%s, share_prefix=%s)",
-            self.model, device, dtype, self._backbone.attention_kernel, self.compile, self.share_prefix,
+            "transformers reranker %s ready on %s (%s, compile=%s, share_prefix=%s, cuda_graphs=%s)",
+            self.model, device, dtype, self.compile, self.share_prefix, self.cuda_graphs,
         )
 
     def score(self, pairs: Sequence[RerankPair]) -> list[float]:
@@ -102,11 +102,12 @@ class TransformersEngine(RerankEngine):
             return []
         import torch
 
-        groups = [(pair.query, pair.instruction) for pair in pairs]
-        first_seen = {key: number for number, key in reversed(list(enumerate(groups)))}
-        order = sorted(range(len(pairs)), key=lambda i: first_seen[groups[i]])  # rows of one query together
         prompts = build_prompts(self._tokenizer, pairs, max_length=self.max_length)
         token_ids = self._tokenizer(prompts, add_special_tokens=False, return_attention_mask=False)["input_ids"]
+        groups = [(pair.query, pair.instruction) for pair in pairs]
+        first_seen = {key: number for number, key in reversed(list(enumerate(groups)))}
+        # Rows of one query together, longest first, so that each micro-batch pads little.
+        order = sorted(range(len(pairs)), key=lambda i: (first_seen[groups[i]], -len(token_ids[i])))
         try:
             # Queue every micro-batch before waiting for any result.
             launched = [self._launch(batch, token_ids, groups) for batch in self._micro_batches(order, token_ids)]
@@ -121,17 +122,20 @@ class TransformersEngine(RerankEngine):
         return scores
 
     def _micro_batches(self, order: list[int], token_ids: list[list[int]]) -> list[list[int]]:
-        """``order`` cut, in order, into batches of at most ``max_batch_size`` rows and ``max_batch_tokens``."""
+        """``order`` cut, in order, into batches of at most ``max_batch_size`` rows and at most
+        ``max_batch_tokens`` of rows x longest row."""
         batches: list[list[int]] = []
-        tokens = 0
+        longest = 0
         for index in order:
             length = len(token_ids[index])
-            if batches and len(batches[-1]) < self.max_batch_size and tokens + length <= self.max_batch_tokens:
-                batches[-1].append(index)
-                tokens += length
-            else:
-                batches.append([index])
-                tokens = length
+            if batches and len(batches[-1]) < self.max_batch_size:
+                width = max(longest, length)
+                if (len(batches[-1]) + 1) * width <= self.max_batch_tokens:
+                    batches[-1].append(index)
+                    longest = width
+                    continue
+            batches.append([index])
+            longest = length
         return batches
 
     def _launch(self, batch: list[int], token_ids: list[list[int]], groups: list[Hashable]) -> tuple[list[int], Any]:
@@ -139,18 +143,18 @@ class TransformersEngine(RerankEngine):
         order and their P(yes) as a device tensor, not waited for."""
         import torch
 
-        from rerank.qwen3_packed import common_prefix_length, pack_rows
+        from rerank.qwen3_packed import common_prefix_length
 
         members: dict[Hashable, list[int]] = {}
         for index in batch:
             members.setdefault(groups[index], []).append(index)
-        tokens = sum(len(token_ids[index]) for index in batch)
-        share = self.share_prefix and self._backbone.graph_for(tokens, len(batch)) is None
+        longest = max(len(token_ids[index]) for index in batch)
+        share = self.share_prefix and self._backbone.graph_for(len(batch), longest) is None
         packed_groups = []
         for rows in ([token_ids[i] for i in group] for group in members.values()):
             shared = common_prefix_length(rows) if share else 0
             packed_groups.append((rows[0][:shared], [row[shared:] for row in rows]))
-        hidden = self._backbone.last_hidden(pack_rows(packed_groups, self._device))
+        hidden = self._backbone.last_hidden(packed_groups)
         logits = hidden.float() @ self._head.T  # [rows, 2]: l_no, l_yes
         return [index for group in members.values() for index in group], torch.softmax(logits, dim=-1)[:, 1]
 
