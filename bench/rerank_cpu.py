@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> None:
             "Cold: a new query, and vLLM's prefix cache emptied first. Prefix reuse: the query and "
             "instruction of the call before, with 50 new documents. The transformers engine computes the "
             "prefix the 50 prompts share (system text, instruction, query) once per micro-batch inside every "
-            "call (`share_prefix`, on by default on CPU), so an earlier call brings it nothing more. vLLM "
+            "call (`share_prefix`, on by default), so an earlier call brings it nothing more. vLLM "
             "shares prefixes through its block cache (block_size 32 here; the CPU default of 128 is larger "
             "than the ~90-token prefix): across calls, and within a call too, since it runs a call in "
             "scheduler steps of 4,096 tokens and later steps find the blocks of earlier ones, so even a "

@@ -43,7 +43,8 @@ class TransformersEngine(RerankEngine):
         cuda_graphs: bool = True,
     ) -> None:
         """``compile``: True or a ``torch.compile`` mode for the dense parts of every layer; None compiles on
-        CUDA only (about 30 s more start-up there, 35% less time per call; on CPU it needs a C compiler).
+        CUDA only (there about 20 s more start-up and a third less time per call; on CPU it needs a C
+        compiler).
 
         ``share_prefix``: compute the common prefix of rows with the same query once (off only to
         measure what it saves). ``cuda_graphs``: replay captured graphs for small batches on CUDA.
