@@ -130,44 +130,16 @@ def measure(score: Scorer, workload: Workload, docs: int, tokens: int, args: arg
 
 
 def card_scorer(model_dir: Path, dtype: str = "bfloat16") -> tuple[Scorer, Callable[[], None]]:
-    """The model card's recipe (Qwen/Qwen3-Reranker-4B, "Transformers Usage") on the GPU."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """The model card's recipe (``rerank.model_card``) on the GPU."""
+    from rerank.base import RerankPair
+    from rerank.model_card import CardReranker
 
-    from rerank.prompt import PREFIX, SUFFIX, format_pair
+    card = CardReranker(str(model_dir), device="cuda", dtype=dtype)
 
-    tokenizer = AutoTokenizer.from_pretrained(model_dir, padding_side="left")
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=getattr(torch, dtype)).cuda().eval()
-    token_false_id = tokenizer.convert_tokens_to_ids("no")
-    token_true_id = tokenizer.convert_tokens_to_ids("yes")
-    max_length = 8192
-    prefix_tokens = tokenizer.encode(PREFIX, add_special_tokens=False)
-    suffix_tokens = tokenizer.encode(SUFFIX, add_special_tokens=False)
-
-    @torch.no_grad()
     def score(query: str, documents: list[str]) -> list[float]:
-        pairs = [format_pair(query, doc, INSTRUCTION) for doc in documents]
-        inputs = tokenizer(
-            pairs, padding=False, truncation="longest_first", return_attention_mask=False,
-            max_length=max_length - len(prefix_tokens) - len(suffix_tokens),
-        )
-        for i, ele in enumerate(inputs["input_ids"]):
-            inputs["input_ids"][i] = prefix_tokens + ele + suffix_tokens
-        inputs = tokenizer.pad(inputs, padding=True, return_tensors="pt", max_length=max_length)
-        for key in inputs:
-            inputs[key] = inputs[key].to(model.device)
-        batch_scores = model(**inputs).logits[:, -1, :]
-        true_vector = batch_scores[:, token_true_id]
-        false_vector = batch_scores[:, token_false_id]
-        batch_scores = torch.stack([false_vector, true_vector], dim=1)
-        batch_scores = torch.nn.functional.log_softmax(batch_scores, dim=1)
-        return batch_scores[:, 1].exp().tolist()
+        return card.score([RerankPair(query, doc, INSTRUCTION) for doc in documents])
 
-    def close() -> None:
-        nonlocal model
-        del model
-
-    return score, close
+    return score, card.close
 
 
 def engine_scorer(variant: str, model_dir: Path, args: argparse.Namespace) -> tuple[Scorer, Callable, float]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rerank.base import RerankPair
+from rerank.model_card import CARD_PREFIX, CARD_SUFFIX, card_input_ids
 from rerank.prompt import PREFIX, SUFFIX, build_prompt, format_pair, truncate_document
-from tests.rerank.model_card import CARD_PREFIX, CARD_SUFFIX, card_input_ids
 
 ENGLISH = RerankPair("What causes the seasons?", "The tilt of Earth's axis, about 23.4°, changes sunlight.")
 CHINESE = RerankPair(
