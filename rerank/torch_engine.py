@@ -62,7 +62,6 @@ class TransformersEngine(RerankEngine):
         self.cuda_graphs = cuda_graphs
         self._tokenizer: Any = None
         self._backbone: Any = None
-        self._device: Any = None
         self._head: Any = None  # [2, hidden] fp32: the "no" and "yes" rows of the LM head
 
     def warm_up(self) -> None:
@@ -87,7 +86,6 @@ class TransformersEngine(RerankEngine):
         token_ids = [self._tokenizer.convert_tokens_to_ids(token) for token in ("no", "yes")]
         self._head = lm.get_output_embeddings().weight[token_ids].detach().float().clone()
         self._backbone = PackedQwen3(lm, compile=self.compile, cuda_graphs=self.cuda_graphs)
-        self._device = device
         self.ready = True
         self.score([RerankPair(query="warm-up", document="warm-up")])
         logger.info(
@@ -161,7 +159,7 @@ class TransformersEngine(RerankEngine):
 
     def close(self) -> None:
         """Drop the model and free its memory."""
-        on_gpu = self._device is not None and self._device.type == "cuda"
+        on_gpu = self._backbone is not None and self._backbone.device.type == "cuda"
         self._backbone = self._head = None
         self.ready = False
         if on_gpu:
