@@ -7,9 +7,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 
+from api.auth import auth_required
 from api.errors import install_error_handlers
-from api.routes import documents, health, query, rerank
+from api.guards import RequestGuards
+from api.keys import KeyStore
+from api.ratelimit import RateLimits
+from api.routes import documents, health, keys, query, rerank
 from api.service import Sift
 from api.settings import Settings, get_settings
 
@@ -18,19 +23,22 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, *, sift: Sift | None = None) -> FastAPI:
     """An app serving ``sift`` (or a new service built from ``settings``), started in its lifespan."""
+    settings = sift.settings if sift is not None else settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        service = sift or Sift(settings or get_settings())
+        service = sift or Sift(settings)
         if sift is None:
             await run_in_threadpool(service.start)
         app.state.sift = service
+        log_access_mode(settings, app.state.keys)
         log.info("Sift ready: %s", service.health())
         try:
             yield
         finally:
             if sift is None:
                 await service.close()
+            app.state.keys.close()
 
     app = FastAPI(
         title="Sift",
@@ -38,9 +46,32 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
         summary="Knowledge-base retrieval with Qdrant and a Qwen3 reranker: cited answer context.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
+    app.state.keys = KeyStore(settings.data_dir / "keys.sqlite3")
+    app.state.rate_limits = RateLimits(requests_per_minute=settings.rate_limit_per_minute,
+                                       concurrent_uploads=settings.max_concurrent_uploads)
     if sift is not None:
         app.state.sift = sift  # already started by the caller; usable without running the lifespan
     install_error_handlers(app)
-    for router in (documents.router, documents.jobs_router, query.router, rerank.router, health.router):
+    # Starlette runs the middleware added last first: CORS answers preflights before the guards look.
+    app.add_middleware(RequestGuards)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+                           expose_headers=["Retry-After", "X-Request-ID", "Location"])
+    for router in (documents.router, documents.jobs_router, query.router, rerank.router, keys.router,
+                   health.router):
         app.include_router(router)
     return app
+
+
+def log_access_mode(settings: Settings, keys: KeyStore) -> None:
+    """Say loudly at start-up whether requests need a key."""
+    if settings.auth == "off":
+        log.warning("API KEYS OFF (SIFT_AUTH=off): every client that reaches this server may read and change "
+                    "every collection")
+    elif not auth_required(settings, keys):
+        log.warning("OPEN: no API keys exist, so Sift answers only on loopback without keys. "
+                    "Create one with `sift keys create --scope admin --name ops`.")
+    else:
+        log.info("API keys required")

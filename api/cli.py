@@ -27,6 +27,11 @@ def _configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def _auth_headers(settings: Settings) -> dict[str, str]:
+    """The CLI's key (``SIFT_API_KEY``) for a server that requires one."""
+    return {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"} if settings.api_key else {}
+
+
 def _running_server(settings: Settings) -> str | None:
     """The URL of a Sift server that answers /health, if any."""
     try:
@@ -48,8 +53,17 @@ def serve(
     from api.app import create_app
     from api.service import Sift
 
+    from api.auth import check_bind
+    from api.keys import KeyStore
+
     settings = get_settings()
     _configure_logging(settings)
+    keys = KeyStore(settings.data_dir / "keys.sqlite3")
+    refusal = check_bind(settings, keys, host or settings.host)
+    keys.close()
+    if refusal:
+        typer.echo(refusal, err=True)
+        raise typer.Exit(2)
     sift = Sift(settings)
     sift.start()
     if ingest_sample and not sift.index.collections():
@@ -60,6 +74,82 @@ def serve(
                     log_level=settings.log_level)
     finally:
         asyncio.run(sift.close())
+
+
+keys_app = typer.Typer(help="API keys: create, list, revoke (works on the data folder, server running or not).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _key_store():
+    from api.keys import KeyStore
+
+    settings = get_settings()
+    return KeyStore(settings.data_dir / "keys.sqlite3")
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[list[str], typer.Option("--scope", "-s", help="query, write or admin (repeatable).")],
+    name: Annotated[str, typer.Option("--name", "-n", help="Who or what uses the key.")],
+    collection: Annotated[list[str] | None, typer.Option(
+        "--collection", "-c", help="A collection the key may use (repeatable); default: every collection.")] = None,
+    expires: Annotated[str | None, typer.Option(help="Lifetime such as 90d, 12h or 2w; default: never.")] = None,
+) -> None:
+    """Create a key and print its secret (shown this once only)."""
+    from api.keys import Scope, parse_duration
+
+    try:
+        scopes = {Scope(s) for s in scope}
+        expires_in = parse_duration(expires) if expires else None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc).replace("is not a valid Scope", "is not a scope: use query, write or admin"))
+    store = _key_store()
+    try:
+        key, secret = store.create(name=name, scopes=scopes, collections=set(collection) if collection else None,
+                                   expires_in_s=expires_in)
+    finally:
+        store.close()
+    typer.echo(f"created key {key.id} ({key.name}): scopes {', '.join(sorted(key.scopes))}; collections "
+               f"{', '.join(sorted(key.collections)) if key.collections else 'all'}", err=True)
+    typer.echo("the secret below is shown once; send it as 'Authorization: Bearer <secret>'", err=True)
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every key (never a secret), revoked and expired ones included."""
+    from api.routes.keys import key_out
+
+    store = _key_store()
+    try:
+        keys = [key_out(k).model_dump() for k in store.list()]
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(json.dumps(keys, indent=2))
+        return
+    for k in keys:
+        state = "active" if k["active"] else "revoked" if k["revoked_at"] else "expired"
+        expires = time.strftime("%Y-%m-%d", time.gmtime(k["expires_at"])) if k["expires_at"] else "never"
+        typer.echo(f"{k['id']}  {k['name']:<20} {','.join(k['scopes']):<18} "
+                   f"{','.join(k['collections']) if k['collections'] is not None else '*':<20} "
+                   f"expires {expires:<10} {state}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `sift keys list`).")]) -> None:
+    """Revoke a key; the server refuses it from its next request on."""
+    from api.keys import UnknownKey
+
+    store = _key_store()
+    try:
+        key = store.revoke(key_id)
+    except UnknownKey as exc:
+        raise typer.BadParameter(str(exc)) from None
+    finally:
+        store.close()
+    typer.echo(f"revoked key {key.id} ({key.name})")
 
 
 @app.command()
@@ -130,7 +220,7 @@ def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
 def _ingest_remotely(server: str, targets, collection: str, settings: Settings) -> list[dict]:
     """Upload in batches as background jobs, then follow the jobs with a progress bar."""
     job_ids = []
-    with httpx.Client(base_url=server, timeout=600.0) as client:
+    with httpx.Client(base_url=server, timeout=600.0, headers=_auth_headers(settings)) as client:
         for start in range(0, len(targets), UPLOAD_BATCH):
             batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], settings))
             files = [("files", (s.name, s.data, s.content_type or "application/octet-stream")) for s in batch]
@@ -183,7 +273,7 @@ def query(
     body = {"question": question, "collection": collection, "top_k": top_k}
     server = _running_server(settings)
     if server:
-        response = httpx.post(f"{server}/v1/query", json=body, timeout=120.0)
+        response = httpx.post(f"{server}/v1/query", json=body, timeout=120.0, headers=_auth_headers(settings))
         if response.status_code >= 400:
             raise typer.Exit(_fail(response))
         payload = response.json()

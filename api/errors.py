@@ -8,7 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 
+from api.auth import Forbidden, RateLimited, Unauthenticated
+from api.keys import UnknownKey
 from api.service import JobNotFound
 from ingest.errors import (
     BinaryContent,
@@ -24,6 +27,10 @@ log = logging.getLogger(__name__)
 
 # Most specific first: the first matching class decides the status.
 STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
+    (Unauthenticated, 401, "unauthenticated"),
+    (Forbidden, 403, "forbidden"),
+    (RateLimited, 429, "rate_limited"),
+    (UnknownKey, 404, "key_not_found"),
     (DocumentTooLarge, 413, "too_large"),
     (UnsupportedContentType, 415, "unsupported_content_type"),
     (BinaryContent, 415, "binary_content"),
@@ -70,17 +77,28 @@ def install_error_handlers(app: FastAPI) -> None:
     for error_type, status, code in STATUS_BY_ERROR:
         app.add_exception_handler(error_type, _handler(status, code))
 
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
 
 
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
 def _handler(status: int, code: str):
     async def handle(_: Request, exc: Exception) -> JSONResponse:
         headers = None
-        if status == 503:
+        if status in (429, 503):
             headers = {"Retry-After": str(max(1, round(getattr(exc, "retry_after_s", 5))))}
+        elif status == 401:
+            headers = {"WWW-Authenticate": 'Bearer realm="sift"'}
         if status >= 500:
             log.warning("%s: %s", code, exc)
         return error_response(status, code, str(exc), headers)
@@ -91,7 +109,9 @@ def _handler(status: int, code: str):
 ERROR_RESPONSES = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
-        400: "Invalid document or request", 404: "Unknown collection, document or job", 413: "Upload too large",
+        400: "Invalid document or request", 401: "No API key, or an invalid, revoked or expired one",
+        403: "The API key lacks the scope or the collection", 404: "Unknown collection, document or job",
+        413: "Request or document too large", 429: "Rate limit reached (see Retry-After)",
         415: "Unsupported or binary content", 422: "Invalid request fields or empty document",
         503: "Store or reranker unavailable (see Retry-After)",
     }.items()

@@ -211,6 +211,38 @@ class RerankOut(BaseModel):
     results: list[RerankResult]
 
 
+# API keys
+
+class KeyIn(Strict):
+    name: str = Field(..., min_length=1, max_length=200)
+    scopes: list[Literal["query", "write", "admin"]] = Field(..., min_length=1)
+    collections: list[Annotated[str, Field(pattern=COLLECTION_PATTERN)]] | None = Field(
+        None, description="Collections the key may use; null = every collection."
+    )
+    expires_in: str | None = Field(None, description="Lifetime such as 90d, 12h or 2w; null = never expires.",
+                                   pattern=r"^\d+\s*[smhdwSMHDW]$")
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    collections: list[str] | None
+    created_at: float
+    expires_at: float | None
+    revoked_at: float | None
+    last_used_at: float | None
+    active: bool
+
+
+class KeyCreated(KeyOut):
+    secret: str = Field(description="The key itself: send it as 'Authorization: Bearer <secret>'. Shown once.")
+
+
+class KeysOut(BaseModel):
+    keys: list[KeyOut]
+
+
 # Health
 
 class RerankerHealth(BaseModel):
@@ -223,6 +255,7 @@ class RerankerHealth(BaseModel):
 
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
+    auth: Literal["open", "keys", "off"] = Field(description="open: no keys exist (loopback only); keys: required.")
     store: dict[str, Any]
     embedder: dict[str, Any]
     reranker: RerankerHealth

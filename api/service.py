@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from api.ingestion import IngestItem, IngestPipeline, IngestResult
@@ -56,7 +57,7 @@ def build_store(settings: Settings) -> VectorStore:
     """The Qdrant server when ``SIFT_QDRANT_URL`` is set, else the embedded engine on disk."""
     if settings.qdrant_url:
         return ServerStore(settings.qdrant_url, collection=settings.qdrant_collection,
-                           api_key=settings.qdrant_api_key)
+                           api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
     return EdgeStore(settings.data_dir / "qdrant")
 
 
@@ -202,18 +203,31 @@ class Sift:
         """P(yes) of each document for the query (raises ``RerankError`` if the reranker can't score)."""
         return await self.reranker.score(query, documents, self.reranker.resolve_instruction(instruction))
 
-    def health(self) -> dict[str, Any]:
+    def health(self, *, detailed: bool = False) -> dict[str, Any]:
+        """Readiness of store, embedder and reranker. Only ``detailed`` (admin) health names locations,
+        model folders and raw errors; everyone else gets what a load balancer or a client needs."""
         reranker = self.reranker.status()
+        backend = "qdrant-server" if isinstance(self.index.store, ServerStore) else "embedded"
         try:
             points = self.index.store.count()
-            store = {"backend": self.index.store.location, "ready": True, "points": points}
+            store = {"backend": backend, "ready": True, "points": points}
             if self._maintainer is not None:
                 store["index"] = {"unindexed_points": self.index.store.unindexed_writes,
                                   "rebuilds": self._maintainer.rebuilds, "error": self._maintainer.error}
         except Exception as exc:  # health must answer even when the store is broken
-            store = {"backend": self.index.store.location, "ready": False, "error": str(exc)}
-        embedder = {"model": self.embedder.model_name, "ready": self.embedder.ready}
+            log.warning("health: store check failed: %s", exc)
+            store = {"backend": backend, "ready": False, "error": "the vector store cannot be reached"}
+            if detailed:
+                store["error"] = str(exc)
+        embedder = {"model": Path(self.embedder.model_name).name, "ready": self.embedder.ready}
         ok = store["ready"] and embedder["ready"] and reranker["ready"]
+        if detailed:
+            store["location"] = self.index.store.location
+            embedder["path"] = self.embedder.model_name
+        else:
+            reranker["model"] = self.settings.rerank_served_name if reranker["engine"] != "none" else None
+            if reranker["error"] and reranker["engine"] != "none":
+                reranker["error"] = "the reranker is not available; the server log says why"
         return {"status": "ok" if ok else "degraded", "store": store, "embedder": embedder, "reranker": reranker}
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 RerankEngineName = Literal["none", "vllm", "vllm-http", "transformers"]
 
@@ -19,7 +19,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("./data"), description="Where the embedded store, catalog and caches live.")
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded engine on disk.")
-    qdrant_api_key: str | None = None
+    qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = Field("sift", description="Qdrant collection that holds every Sift collection.")
     embed_model: str = Field("", description="sentence-transformers model folder or name; empty = bundled MiniLM.")
     embed_device: str = "cpu"
@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     rerank_engine: RerankEngineName = "none"
     rerank_model: str | None = Field(None, description="Reranker model folder or name (vllm, transformers).")
     rerank_url: str | None = Field(None, description="vLLM server URL for the vllm-http engine.")
+    rerank_model_name: str | None = Field(
+        None, description="Model name reported by the rerank APIs; default the model folder's base name."
+    )
     rerank_instruction: str | None = Field(None, description="Default rerank instruction.")
     rerank_max_length: int = Field(8192, ge=256, le=32768)
     rerank_compile: bool | None = Field(
@@ -48,23 +51,74 @@ class Settings(BaseSettings):
     index_quiet_s: float = Field(30.0, ge=0, description="…once writes have been quiet this long.")
     candidates: int = Field(50, ge=1, le=1000, description="Retrieval candidates handed to the reranker.")
     context_tokens: int = Field(2000, ge=64, le=200_000, description="Token budget of the answer context.")
-    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest accepted upload.")
-    max_files_per_request: int = Field(100, ge=1)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest document, as read or inflated.")
+    max_files_per_request: int = Field(100, ge=1, description="Documents in one request, archive members included.")
     max_pdf_pages: int = Field(500, ge=1, description="Longest PDF accepted, in pages.")
+    max_request_bytes: int = Field(64 * 1024 * 1024, ge=1024, description="Body of an upload request, as read.")
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="Body of any other request, as read.")
+    max_inflated_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024, description="Bytes inflated from all archives and DOCX files of one request."
+    )
+    max_question_chars: int = Field(8000, ge=16, le=100_000, description="Longest question or rerank query.")
+    max_candidates: int = Field(200, ge=1, le=1000, description="Most candidates a query may ask for.")
+    rerank_max_documents: int = Field(1000, ge=1, le=100_000, description="Most documents in one rerank call.")
     async_files: int = Field(20, ge=1, description="Uploads with more files than this run as a background job.")
     async_bytes: int = Field(4 * 1024 * 1024, ge=1, description="Uploads larger than this run as a background job.")
+
+    auth: Literal["auto", "off"] = Field(
+        "auto", description="auto: keys required once an admin key is set or any key exists; off: no keys, ever."
+    )
+    admin_key: SecretStr | None = Field(None, description="A bootstrap admin key (at least 32 characters).")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Browser origins allowed to call Sift (comma-separated)."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Host names Sift answers to (comma-separated); empty: loopback while open."
+    )
+    rate_limit_per_minute: int = Field(1200, ge=0, description="Requests a minute per API key; 0 = unlimited.")
+    max_concurrent_uploads: int = Field(4, ge=0, description="Uploads in progress per API key; 0 = unlimited.")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     api_url: str | None = Field(None, description="Where the CLI finds a running server; default http://host:port.")
+    api_key: SecretStr | None = Field(None, description="The key the CLI sends to a server that requires one.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
     @field_validator(
-        "qdrant_url", "rerank_url", "rerank_model", "rerank_instruction", "rerank_compile", "api_url", mode="before"
+        "qdrant_url", "qdrant_api_key", "rerank_url", "rerank_model", "rerank_model_name", "rerank_instruction",
+        "rerank_compile", "api_url", "admin_key", "api_key", mode="before"
     )
     @classmethod
     def _empty_is_unset(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin == "*" or not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+                raise ValueError(f"{origin!r} is not an origin like https://helpdesk.example.com (no path, no *)")
+        return [origin.rstrip("/") for origin in value]
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        return [host.lower() for host in value]
+
+    @field_validator("admin_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters (e.g. `python -c 'import secrets; "
+                             "print(secrets.token_urlsafe(32))'`)")
+        return value
 
     @field_validator("qdrant_url", "rerank_url", "api_url")
     @classmethod
@@ -97,8 +151,18 @@ class Settings(BaseSettings):
         return self.embed_cache or self.data_dir / "embeddings.sqlite3"
 
     @property
+    def rerank_served_name(self) -> str:
+        """The reranker's name in API answers: never a filesystem path."""
+        if self.rerank_model_name:
+            return self.rerank_model_name
+        return Path(self.rerank_model).name if self.rerank_model else "none"
+
+    @property
     def server_url(self) -> str:
         return self.api_url or f"http://{self.host}:{self.port}"
+
+
+SECRET_FIELDS = frozenset({"admin_key", "api_key", "qdrant_api_key"})  # never echoed in error messages
 
 
 class SettingsError(SystemExit):
@@ -114,7 +178,8 @@ def load_settings(**overrides) -> Settings:
         for error in exc.errors():
             field = "_".join(str(part) for part in error["loc"]) if error["loc"] else ""
             name = f"SIFT_{field.upper()}" if field else "settings"
-            lines.append(f"  {name}: {error['msg']} (got {error.get('input')!r})" if field
+            shown = "" if field in SECRET_FIELDS else f" (got {error.get('input')!r})"
+            lines.append(f"  {name}: {error['msg']}{shown}" if field
                          else f"  {error['msg'].removeprefix('Value error, ')}")
         raise SettingsError("invalid Sift configuration:\n" + "\n".join(lines)) from None
 

@@ -31,7 +31,7 @@ def sift(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sift]:
 @pytest.fixture()
 def client(sift: Sift) -> Iterator[TestClient]:
     """Real HTTP through the FastAPI app, on the shared service."""
-    with TestClient(create_app(sift=sift)) as test_client:
+    with TestClient(create_app(sift=sift), base_url="http://localhost") as test_client:
         yield test_client
 
 

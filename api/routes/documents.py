@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
+from api.auth import AdminAccess, QueryAccess, WriteAccess
 from api.deps import CollectionName, SiftDep
 from api.errors import ERROR_RESPONSES
 from api.ingestion import IngestItem
@@ -52,7 +53,7 @@ UPLOAD_BODY = {
     responses={202: {"model": JobAccepted, "description": "Accepted as a background job"}},
 )
 async def upload_documents(
-    collection: CollectionName, request: Request, sift: SiftDep,
+    collection: CollectionName, request: Request, sift: SiftDep, principal: WriteAccess,
     run_async: Annotated[bool, Query(alias="async", description="Always run as a background job.")] = False,
 ) -> DocumentsWritten | JSONResponse:
     """Add or replace documents: multipart ``files`` or JSON ``{"documents": [...]}``.
@@ -125,33 +126,35 @@ def _part_type(upload: UploadFile) -> str | None:
 
 
 @router.get("/{collection}/documents", response_model=DocumentsOut)
-async def list_documents(collection: CollectionName, sift: SiftDep) -> DocumentsOut:
+async def list_documents(collection: CollectionName, sift: SiftDep, _: QueryAccess) -> DocumentsOut:
     """Every document of the collection, with its live version's hash and chunk count."""
     return DocumentsOut(documents=[_document_out(r) for r in sift.index.documents(collection)])
 
 
 @router.get("/{collection}/documents/{doc_id:path}", response_model=DocumentOut)
-async def get_document(collection: CollectionName, doc_id: str, sift: SiftDep) -> DocumentOut:
+async def get_document(collection: CollectionName, doc_id: str, sift: SiftDep, _: QueryAccess) -> DocumentOut:
     return _document_out(sift.index.document(collection, doc_id))
 
 
 @router.delete("/{collection}/documents/{doc_id:path}", status_code=204)
-async def delete_document(collection: CollectionName, doc_id: str, sift: SiftDep) -> Response:
+async def delete_document(collection: CollectionName, doc_id: str, sift: SiftDep, _: WriteAccess) -> Response:
     """Remove the document and every one of its chunks."""
     await run_in_threadpool(sift.index.delete_document, collection, doc_id)
     return Response(status_code=204)
 
 
 @router.get("", response_model=CollectionsOut, tags=["collections"])
-async def list_collections(sift: SiftDep) -> CollectionsOut:
+async def list_collections(sift: SiftDep, principal: QueryAccess) -> CollectionsOut:
+    """The collections this key may use."""
     return CollectionsOut(collections=[
         CollectionOut(name=c.name, documents=c.documents, instruction=c.instruction, created_at=c.created_at)
-        for c in sift.index.collections()
+        for c in await run_in_threadpool(sift.index.collections) if principal.may_use(c.name)
     ])
 
 
 @router.patch("/{collection}", response_model=CollectionOut, tags=["collections"])
-async def update_collection(collection: CollectionName, body: CollectionSettingsIn, sift: SiftDep) -> CollectionOut:
+async def update_collection(collection: CollectionName, body: CollectionSettingsIn, sift: SiftDep,
+                            _: AdminAccess) -> CollectionOut:
     """Set the collection's default rerank instruction (used when a query gives none)."""
     sift.index.require_collection(collection)
     sift.index.catalog.set_instruction(collection, body.instruction)
@@ -165,6 +168,8 @@ def _document_out(r: DocumentRecord) -> DocumentOut:
 
 
 @jobs_router.get("/{job_id}", response_model=JobOut)
-async def get_job(job_id: str, sift: SiftDep) -> JobOut:
+async def get_job(job_id: str, sift: SiftDep, principal: WriteAccess) -> JobOut:
     """A background ingestion job: state, files done/failed/total, chunks written, per-file errors."""
-    return JobOut(**sift.job(job_id))
+    job = await run_in_threadpool(sift.job, job_id)
+    principal.require_collection(job["collection"])
+    return JobOut(**job)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 
+from api.auth import MaybePrincipal, auth_required
 from api.deps import SiftDep
 from api.schemas import HealthOut
 
@@ -11,6 +13,12 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", response_model=HealthOut)
-async def health(sift: SiftDep) -> HealthOut:
-    """``ok`` when every part is ready; ``degraded`` (still 200) when e.g. the reranker is absent."""
-    return HealthOut(**sift.health())
+async def health(request: Request, sift: SiftDep, principal: MaybePrincipal) -> HealthOut:
+    """``ok`` when every part is ready; ``degraded`` (still 200) when e.g. the reranker is absent.
+
+    Anyone may ask; locations, model folders and raw errors are shown to admin keys only."""
+    settings = request.app.state.settings
+    detailed = principal is not None and principal.is_admin and principal.key_id is not None
+    report = await run_in_threadpool(sift.health, detailed=detailed)
+    mode = "off" if settings.auth == "off" else "keys" if auth_required(settings, request.app.state.keys) else "open"
+    return HealthOut(**report, auth=mode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import QueryAccess
 from api.deps import SiftDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import QueryIn, QueryOut
@@ -12,8 +13,9 @@ router = APIRouter(prefix="/v1", tags=["query"], responses=ERROR_RESPONSES)
 
 
 @router.post("/query", response_model=QueryOut)
-async def query(body: QueryIn, sift: SiftDep) -> QueryOut:
+async def query(body: QueryIn, sift: SiftDep, principal: QueryAccess) -> QueryOut:
     """Answer context for a question; ``reranked`` says whether the reranker ordered it."""
+    principal.require_collection(body.collection)
     answer = await sift.answer(
         body.question, collection=body.collection, top_k=body.top_k, candidates=body.candidates,
         instruction=body.instruction, mode=body.mode, filters=body.filters,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.auth import QueryAccess
 from api.deps import SiftDep
 from api.errors import ERROR_RESPONSES
 from api.schemas import RerankIn, RerankOut, RerankResult, TextDocument
@@ -12,13 +13,13 @@ router = APIRouter(prefix="/v1", tags=["rerank"], responses=ERROR_RESPONSES)
 
 
 @router.post("/rerank", response_model=RerankOut, response_model_exclude_none=True)
-async def rerank(body: RerankIn, sift: SiftDep) -> RerankOut:
+async def rerank(body: RerankIn, sift: SiftDep, _: QueryAccess) -> RerankOut:
     """Documents ordered by P(yes); 503 with Retry-After when the reranker is absent or overloaded."""
     texts = body.texts()
     scores = await sift.rerank(body.query, texts, instruction=body.instruction)
     order = sorted(range(len(texts)), key=lambda i: -scores[i])[: body.top_n or len(texts)]
     return RerankOut(
-        model=sift.reranker.status()["model"] or "none",
+        model=sift.settings.rerank_served_name,
         results=[
             RerankResult(index=i, relevance_score=scores[i],
                          document=TextDocument(text=texts[i]) if body.return_documents else None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import SAMPLE_KB, upload_files
@@ -14,7 +16,7 @@ def kb(sift) -> str:
 
     from api.app import create_app
 
-    with TestClient(create_app(sift=sift)) as client:
+    with TestClient(create_app(sift=sift), base_url="http://localhost") as client:
         assert upload_files(client, "kb", sorted(SAMPLE_KB.iterdir())).status_code == 200
     return "kb"
 
@@ -82,8 +84,10 @@ def test_health_reports_the_absent_reranker(client):
     assert health["status"] == "degraded"
     assert health["reranker"] == {"engine": "none", "model": None, "ready": False,
                                   "error": "no reranker configured (SIFT_RERANK_ENGINE=none)", "queued": 0}
-    assert health["store"]["ready"] is True and health["store"]["backend"].startswith("embedded:")
-    assert health["embedder"]["ready"] is True
+    assert health["store"]["ready"] is True and health["store"]["backend"] == "embedded"
+    assert health["embedder"] == {"model": "model", "ready": True} or "/" not in health["embedder"]["model"]
+    assert health["auth"] == "open"
+    assert "/" not in json.dumps({k: v for k, v in health.items()}).replace("/v1", ""), health
 
 
 def test_openapi_lists_every_route(client):

@@ -32,7 +32,7 @@ def _service(tmp_path, tiny_model: str, **overrides) -> Sift:
 @pytest.fixture(scope="module")
 def reranking(tmp_path_factory, tiny_model) -> Iterator[Sift]:
     service = _service(tmp_path_factory.mktemp("rerank"), tiny_model)
-    with TestClient(create_app(sift=service)) as client:
+    with TestClient(create_app(sift=service), base_url="http://localhost") as client:
         assert upload_files(client, "kb", sorted(SAMPLE_KB.iterdir())).status_code == 200
     yield service
     asyncio.run(service.close())
@@ -40,7 +40,7 @@ def reranking(tmp_path_factory, tiny_model) -> Iterator[Sift]:
 
 @pytest.fixture()
 def client(reranking) -> Iterator[TestClient]:
-    with TestClient(create_app(sift=reranking)) as test_client:
+    with TestClient(create_app(sift=reranking), base_url="http://localhost") as test_client:
         yield test_client
 
 
@@ -141,7 +141,7 @@ def test_timeout_degrades_queries_and_refuses_rerank(reranking):
     service = reranking.reranker
     service.timeout_s, old = 1e-6, service.timeout_s
     try:
-        with TestClient(create_app(sift=reranking)) as client:
+        with TestClient(create_app(sift=reranking), base_url="http://localhost") as client:
             body = client.post("/v1/query", json={"question": "reset password", "collection": "kb"}).json()
             assert body["reranked"] is False and "timed out" in body["rerank_error"] and body["results"]
             response = client.post("/v1/rerank", json={"query": "q", "documents": ["a", "b"]})
@@ -155,7 +155,7 @@ def test_a_model_that_cannot_load_is_reported_loudly(tmp_path, caplog):
     service = _service(tmp_path, str(tmp_path / "no-such-model"))
     try:
         assert "RERANKER NOT LOADED" in caplog.text
-        with TestClient(create_app(sift=service)) as client:
+        with TestClient(create_app(sift=service), base_url="http://localhost") as client:
             health = client.get("/health").json()
             assert health["status"] == "degraded" and health["reranker"]["ready"] is False
             assert "failed to load" in health["reranker"]["error"]
