@@ -51,10 +51,9 @@ def serve(
     import uvicorn
 
     from api.app import create_app
-    from api.service import Sift
-
     from api.auth import check_bind
     from api.keys import KeyStore
+    from api.service import Sift
 
     settings = get_settings()
     _configure_logging(settings)
@@ -103,7 +102,8 @@ def keys_create(
         scopes = {Scope(s) for s in scope}
         expires_in = parse_duration(expires) if expires else None
     except ValueError as exc:
-        raise typer.BadParameter(str(exc).replace("is not a valid Scope", "is not a scope: use query, write or admin"))
+        message = str(exc).replace("is not a valid Scope", "is not a scope: use query, write or admin")
+        raise typer.BadParameter(message) from None
     store = _key_store()
     try:
         key, secret = store.create(name=name, scopes=scopes, collections=set(collection) if collection else None,

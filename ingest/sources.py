@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.archives import InflateBudget, gunzip, zip_members
 from ingest.errors import DocumentTooLarge, IngestError
 from ingest.loaders import CONTENT_TYPES_BY_SUFFIX
 
@@ -33,49 +31,32 @@ def is_supported_file(path: Path) -> bool:
     return Path(name).suffix in CONTENT_TYPES_BY_SUFFIX or name.endswith(".zip")
 
 
-def unpack(name: str, data: bytes, *, max_bytes: int, max_files: int) -> list[Source]:
+def unpack(name: str, data: bytes, *, max_bytes: int, max_files: int,
+           budget: InflateBudget | None = None) -> list[Source]:
     """The documents inside an upload: a ``.gz`` file is gunzipped, a ``.zip`` archive gives its
     supported members (one level: archives inside archives are refused); anything else is itself.
 
-    Each document may decompress to ``max_bytes``; an archive may hold ``max_files`` documents.
+    Each document may inflate to ``max_bytes``; an archive may hold ``max_files`` entries; all
+    archives of one request share ``budget`` (by default, this one file alone).
     """
+    budget = budget or InflateBudget(max_bytes * max_files)
     lowered = name.lower()
     if lowered.endswith(".gz"):
-        try:
-            with gzip.open(io.BytesIO(data)) as handle:
-                inflated = handle.read(max_bytes + 1)
-        except (OSError, EOFError) as exc:
-            raise IngestError(f"{name!r} is not valid gzip: {exc}") from exc
-        if len(inflated) > max_bytes:
-            raise DocumentTooLarge(f"{name!r} decompresses to more than {max_bytes} bytes (SIFT_MAX_UPLOAD_BYTES)")
-        return [Source(name=name[:-3], data=inflated)]
+        return [Source(name=name[:-3], data=gunzip(name, data, max_bytes=max_bytes, budget=budget))]
     if not lowered.endswith(".zip"):
         return [Source(name=name, data=data)]
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    except zipfile.BadZipFile as exc:
-        raise IngestError(f"{name!r} is not a valid zip archive: {exc}") from exc
-    nested = [m.filename for m in members if m.filename.lower().endswith((".zip", ".gz"))]
-    if nested:
-        raise IngestError(f"{name!r} holds archives ({', '.join(nested[:3])}); nested archives are not unpacked")
-    documents = [m for m in members if Path(m.filename.lower()).suffix in CONTENT_TYPES_BY_SUFFIX]
-    if not documents:
+
+    def wanted(member: str) -> bool:
+        member = member.lower()
+        if member.endswith((".zip", ".gz")):
+            raise IngestError(f"{name!r} holds archives ({member}); nested archives are not unpacked")
+        return Path(member).suffix in CONTENT_TYPES_BY_SUFFIX
+
+    members = zip_members(name, data, max_members=max_files, max_bytes=max_bytes, budget=budget, accept=wanted,
+                          members_setting="SIFT_MAX_FILES_PER_REQUEST")
+    if not members:
         raise IngestError(f"{name!r} holds no supported documents")
-    if len(documents) > max_files:
-        raise DocumentTooLarge(f"{name!r} holds {len(documents)} documents; the limit is {max_files} "
-                               "(SIFT_MAX_FILES_PER_REQUEST)")
-    sources = []
-    for member in documents:
-        if member.file_size > max_bytes:
-            raise DocumentTooLarge(f"{name}/{member.filename} decompresses to {member.file_size} bytes; the "
-                                   f"limit is {max_bytes} (SIFT_MAX_UPLOAD_BYTES)")
-        with archive.open(member) as handle:
-            inflated = handle.read(max_bytes + 1)  # the header's size can lie: read no more than the limit
-        if len(inflated) > max_bytes:
-            raise DocumentTooLarge(f"{name}/{member.filename} decompresses to more than {max_bytes} bytes")
-        sources.append(Source(name=f"{name}/{member.filename}", data=inflated))
-    return sources
+    return [Source(name=f"{name}/{member.name}", data=member.data) for member in members]
 
 
 def expand_paths(targets: Iterable[str]) -> list[tuple[str, Path | None]]:

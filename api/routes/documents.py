@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, UploadFile
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
-from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from api.auth import AdminAccess, QueryAccess, WriteAccess
 from api.deps import CollectionName, SiftDep
 from api.errors import ERROR_RESPONSES
-from api.ingestion import IngestItem
 from api.schemas import (
     CollectionOut,
     CollectionSettingsIn,
@@ -27,8 +23,7 @@ from api.schemas import (
     JobAccepted,
     JobOut,
 )
-from ingest.errors import DocumentTooLarge, IngestError
-from ingest.sources import unpack
+from api.uploads import read_upload
 from retrieval.catalog import DocumentRecord
 
 router = APIRouter(prefix="/v1/collections", tags=["documents"], responses=ERROR_RESPONSES)
@@ -62,67 +57,17 @@ async def upload_documents(
     job (202) whose progress is at ``/v1/jobs/{id}``.
     """
     settings = sift.settings
-    items = await _read_upload(request, settings.max_upload_bytes, settings.max_files_per_request)
-    size = sum(len(item.content) for item in items)
-    if run_async or len(items) > settings.async_files or size > settings.async_bytes:
-        job_id = await run_in_threadpool(sift.submit_job, collection, items)
-        body = JobAccepted(job_id=job_id, state="queued", status_url=f"/v1/jobs/{job_id}")
-        return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.status_url})
-    results = await run_in_threadpool(sift.ingest, collection, items)
+    with request.app.state.rate_limits.upload_slot(principal):
+        items = await read_upload(request, settings)
+        size = sum(len(item.content) for item in items)
+        if run_async or len(items) > settings.async_files or size > settings.async_bytes:
+            job_id = await run_in_threadpool(sift.submit_job, collection, items)
+            body = JobAccepted(job_id=job_id, state="queued", status_url=f"/v1/jobs/{job_id}")
+            return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.status_url})
+        results = await run_in_threadpool(sift.ingest, collection, items)
     return DocumentsWritten(documents=[
         DocumentWritten(id=r.doc_id, title=r.title, chunks=r.chunks, status=r.status) for r in results
     ])
-
-
-async def _read_upload(request: Request, max_bytes: int, max_files: int) -> list[IngestItem]:
-    """The upload's documents, refusing oversize bodies before reading them."""
-    declared = int(request.headers.get("content-length") or 0)
-    if declared > max_bytes * max_files:
-        raise DocumentTooLarge(f"request body is {declared} bytes; the limit is {max_bytes * max_files}")
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media == "multipart/form-data":
-        form = await request.form(max_files=max_files, max_part_size=max_bytes)
-        uploads = [f for f in form.getlist("files") if isinstance(f, StarletteUploadFile)]
-        if not uploads:
-            raise IngestError("multipart upload needs one or more parts named 'files'")
-        items = []
-        for upload in uploads:
-            data = await _read_limited(upload, max_bytes)
-            sources = unpack(upload.filename or "upload", data, max_bytes=max_bytes, max_files=max_files)
-            declared = _part_type(upload) if len(sources) == 1 and sources[0].name == upload.filename else None
-            items.extend(IngestItem(content=s.data, name=s.name, content_type=declared) for s in sources)
-        if len(items) > max_files:
-            raise DocumentTooLarge(f"{len(items)} documents in one request; the limit is {max_files} "
-                                   "(SIFT_MAX_FILES_PER_REQUEST)")
-        return items
-    if media == "application/json":
-        try:
-            body = DocumentsIn.model_validate(json.loads(await request.body()))
-        except json.JSONDecodeError as exc:
-            raise IngestError(f"malformed JSON body: {exc}") from None
-        except ValidationError as exc:
-            raise IngestError("invalid documents: " + "; ".join(
-                f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())) from None
-        if len(body.documents) > max_files:
-            raise DocumentTooLarge(f"{len(body.documents)} documents in one request; the limit is {max_files} "
-                              "(SIFT_MAX_FILES_PER_REQUEST)")
-        return [IngestItem(content=d.content, doc_id=d.id, title=d.title, url=d.url, content_type=d.content_type,
-                           metadata=d.metadata) for d in body.documents]
-    raise IngestError(f"unsupported request content type {media or 'none'!r}; "
-                      "send multipart/form-data with 'files' or application/json with 'documents'")
-
-
-async def _read_limited(upload: UploadFile, max_bytes: int) -> bytes:
-    data = await upload.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise DocumentTooLarge(f"{upload.filename!r} is larger than {max_bytes} bytes (SIFT_MAX_UPLOAD_BYTES)")
-    return data
-
-
-def _part_type(upload: UploadFile) -> str | None:
-    """The part's declared type, unless it is the generic one that clients send for any file."""
-    declared = (upload.content_type or "").lower()
-    return None if declared.startswith(("application/octet-stream", "text/plain")) and upload.filename else declared
 
 
 @router.get("/{collection}/documents", response_model=DocumentsOut)

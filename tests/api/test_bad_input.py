@@ -167,7 +167,7 @@ def test_too_many_files_in_one_request(client, sift, seeded, monkeypatch):
     monkeypatch.setattr(sift.settings, "max_files_per_request", 2)
     archive = _zip({f"n{i}.txt": b"note" for i in range(3)})
     response = client.post(f"/v1/collections/{collection}/documents", files=_files(("notes.zip", archive, "x")))
-    _assert_error(response, 413, "3 documents", "SIFT_MAX_FILES_PER_REQUEST")
+    _assert_error(response, 413, "3 entries", "SIFT_MAX_FILES_PER_REQUEST")
     response = client.post(f"/v1/collections/{collection}/documents",
                            json={"documents": [{"content": "a"}, {"content": "b"}, {"content": "c"}]})
     _assert_error(response, 413, "SIFT_MAX_FILES_PER_REQUEST")
