@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 
 from api.auth import Forbidden, RateLimited, Unauthenticated
 from api.keys import UnknownKey
-from api.service import JobNotFound
+from api.service import JobNotFound, LimitExceeded
 from ingest.errors import (
     BinaryContent,
     DocumentTooLarge,
@@ -32,6 +32,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (RateLimited, 429, "rate_limited"),
     (UnknownKey, 404, "key_not_found"),
     (DocumentTooLarge, 413, "too_large"),
+    (LimitExceeded, 413, "too_large"),
     (UnsupportedContentType, 415, "unsupported_content_type"),
     (BinaryContent, 415, "binary_content"),
     (EmptyDocument, 422, "empty_document"),

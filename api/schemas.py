@@ -115,10 +115,11 @@ class CollectionSettingsIn(Strict):
 # Query
 
 class QueryIn(Strict):
-    question: str = Field(..., min_length=1, max_length=8000)
+    question: str = Field(..., min_length=1, max_length=100_000, description="At most SIFT_MAX_QUESTION_CHARS.")
     collection: str = Field("default", pattern=COLLECTION_PATTERN)
     top_k: int = Field(5, ge=1, le=100)
-    candidates: int = Field(50, ge=1, le=1000)
+    candidates: int | None = Field(None, ge=1, le=1000,
+                                   description="Default SIFT_CANDIDATES; at most SIFT_MAX_CANDIDATES.")
     instruction: str | None = Field(None, max_length=2000)
     mode: Literal["dense", "lexical", "hybrid"] | None = Field(None, description="Default SIFT_SEARCH_MODE.")
     filters: dict[str, FilterValue] | None = Field(
@@ -187,7 +188,7 @@ class TextDocument(BaseModel):
 
 
 class RerankIn(BaseModel):
-    query: str = Field(..., min_length=1, max_length=8000)
+    query: str = Field(..., min_length=1, max_length=100_000, description="At most SIFT_MAX_QUESTION_CHARS.")
     documents: list[Annotated[str, Field(max_length=200_000)] | TextDocument] = Field(
         ..., min_length=1, max_length=1000
     )

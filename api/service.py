@@ -33,6 +33,10 @@ class JobNotFound(LookupError):
     """No ingestion job has that id."""
 
 
+class LimitExceeded(ValueError):
+    """A question, a candidate count or a rerank request is larger than its configured limit."""
+
+
 @dataclass(frozen=True, slots=True)
 class RankedChunk:
     """A final result: a candidate with its rank and final score."""
@@ -155,6 +159,10 @@ class Sift:
                      candidates: int | None = None, instruction: str | None = None,
                      mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None) -> Answer:
         """Retrieve, rerank and assemble the cited answer context for a question."""
+        self._check_question(question)
+        if candidates is not None and candidates > self.settings.max_candidates:
+            raise LimitExceeded(f"{candidates} candidates asked for; the limit is {self.settings.max_candidates} "
+                                "(SIFT_MAX_CANDIDATES)")
         started = time.perf_counter()
         found, timings = await asyncio.to_thread(
             self.retrieve, question, collection=collection,
@@ -181,6 +189,11 @@ class Sift:
         timings["total"] = _ms(started, time.perf_counter())
         return Answer(results, context, reranked, error, timings)
 
+    def _check_question(self, question: str) -> None:
+        if len(question) > self.settings.max_question_chars:
+            raise LimitExceeded(f"the question is {len(question)} characters; the limit is "
+                                f"{self.settings.max_question_chars} (SIFT_MAX_QUESTION_CHARS)")
+
     def build_context(self, results: Sequence[RankedChunk]) -> str:
         """The results as numbered, cited passages, within the ``SIFT_CONTEXT_TOKENS`` budget."""
         budget = self.settings.context_tokens
@@ -201,6 +214,10 @@ class Sift:
     async def rerank(self, query: str, documents: Sequence[str], *, instruction: str | None = None
                      ) -> list[float]:
         """P(yes) of each document for the query (raises ``RerankError`` if the reranker can't score)."""
+        self._check_question(query)
+        if len(documents) > self.settings.rerank_max_documents:
+            raise LimitExceeded(f"{len(documents)} documents to rerank; the limit is "
+                                f"{self.settings.rerank_max_documents} (SIFT_RERANK_MAX_DOCUMENTS)")
         return await self.reranker.score(query, documents, self.reranker.resolve_instruction(instruction))
 
     def health(self, *, detailed: bool = False) -> dict[str, Any]:
