@@ -19,7 +19,7 @@ from ingest.embedding import Embedder
 from ingest.errors import DocumentTooLarge, IngestError
 from ingest.loaders import load_document
 from ingest.models import Chunk, Document, sha256_hex
-from retrieval.index import KnowledgeIndex, WriteStatus
+from retrieval.index import DocumentWrite, KnowledgeIndex, WriteStatus
 
 DOC_ID_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,512}$")
 
@@ -111,21 +111,24 @@ class IngestPipeline:
         return planned
 
     def write(self, collection: str, planned: Sequence[_Planned]) -> list[IngestResult]:
-        """Embed every changed chunk in one batched call, then write each document atomically."""
-        texts = [chunk.embedding_text for plan in planned for chunk in plan.chunks]
-        vectors = self.embedder.embed_documents(texts)
-        results, start = [], 0
-        for plan in planned:
-            if plan.status == "unchanged":
-                live = self.index.catalog.document(collection, plan.document.id)
-                results.append(IngestResult(plan.document.id, plan.document.title, live.chunks if live else 0,
-                                            "unchanged"))
-                continue
+        """Embed every changed chunk in one batched call, then write the changed documents, each atomically."""
+        changed = [plan for plan in planned if plan.status != "unchanged"]
+        vectors = self.embedder.embed_documents([chunk.embedding_text for plan in changed for chunk in plan.chunks])
+        writes, start = [], 0
+        for plan in changed:
             end = start + len(plan.chunks)
-            status = self.index.write_document(collection, plan.document, plan.chunks, vectors[start:end],
-                                               plan.item.metadata)
+            writes.append(DocumentWrite(plan.document, plan.chunks, vectors[start:end], plan.item.metadata))
             start = end
-            results.append(IngestResult(plan.document.id, plan.document.title, len(plan.chunks), status))
+        written = dict(zip((id(plan) for plan in changed), self.index.write_documents(collection, writes),
+                           strict=True))
+        results = []
+        for plan in planned:
+            status = written.get(id(plan), "unchanged")
+            chunks = len(plan.chunks)
+            if status == "unchanged":
+                live = self.index.catalog.document(collection, plan.document.id)
+                chunks = live.chunks if live else 0
+            results.append(IngestResult(plan.document.id, plan.document.title, chunks, status))
         return results
 
     def ingest_stream(

@@ -19,7 +19,7 @@ from typing import Any
 
 from api.ingestion import IngestItem, IngestPipeline
 from ingest.errors import IngestError
-from retrieval.catalog import open_database
+from retrieval.catalog import open_database, transaction
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS job_files (
 );
 """
 BATCH_FILES = 8
+PRUNE_EVERY_S = 3600.0
 
 
 class JobStore:
@@ -75,13 +76,11 @@ class JobStore:
              else item.content, isinstance(item.content, str), "pending")
             for seq, item in enumerate(items)
         ]
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+        with self._lock, transaction(self._db):
             self._db.execute("INSERT INTO jobs VALUES (?, ?, 'queued', ?, ?, NULL)", (job_id, collection, now, now))
             self._db.executemany(
                 "INSERT INTO job_files (job_id, seq, name, content_type, doc_id, title, url, metadata, content, "
                 "is_text, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            self._db.execute("COMMIT")
         return job_id
 
     def requeue_interrupted(self) -> int:
@@ -126,9 +125,20 @@ class JobStore:
                              "WHERE job_id = ? AND seq = ?", (error, job_id, seq))
 
     def finish(self, job_id: str, error: str | None = None) -> None:
-        with self._lock:
+        """Mark the job done or failed; the uploaded bytes of its files are not kept either way."""
+        with self._lock, transaction(self._db):
             self._db.execute("UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
                              ("failed" if error else "done", error, time.time(), job_id))
+            self._db.execute("UPDATE job_files SET content = NULL WHERE job_id = ?", (job_id,))
+
+    def prune(self, older_than_s: float) -> int:
+        """Forget jobs that finished more than ``older_than_s`` seconds ago; returns how many."""
+        with self._lock:
+            removed = self._db.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND updated_at < ?",
+                                       (time.time() - older_than_s,)).rowcount
+        if removed:
+            log.info("pruned %d finished ingestion job(s)", removed)
+        return removed
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         """The job's state, progress, per-file errors and written documents."""
@@ -155,9 +165,11 @@ class JobStore:
 class JobRunner:
     """One background thread that runs queued jobs through the ingest pipeline."""
 
-    def __init__(self, jobs: JobStore, pipeline: IngestPipeline) -> None:
+    def __init__(self, jobs: JobStore, pipeline: IngestPipeline, *, retention_s: float = 7 * 86400) -> None:
         self.jobs = jobs
         self.pipeline = pipeline
+        self.retention_s = retention_s
+        self._pruned_at = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -185,6 +197,9 @@ class JobRunner:
         while not self._stop.is_set():
             claimed = self.jobs.claim_next()
             if claimed is None:
+                if time.monotonic() - self._pruned_at > PRUNE_EVERY_S:
+                    self._pruned_at = time.monotonic()
+                    self.jobs.prune(self.retention_s)
                 self._wake.wait(5.0)
                 self._wake.clear()
                 continue

@@ -62,7 +62,7 @@ def build_store(settings: Settings) -> VectorStore:
     if settings.qdrant_url:
         return ServerStore(settings.qdrant_url, collection=settings.qdrant_collection,
                            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None)
-    return EdgeStore(settings.data_dir / "qdrant")
+    return EdgeStore(settings.data_dir / "qdrant", rebuild_timeout_s=settings.index_rebuild_timeout_s)
 
 
 class Sift:
@@ -93,7 +93,8 @@ class Sift:
         chunker = Chunker(chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
                           tokenize=self.embedder.tokenize)
         self._pipeline = IngestPipeline(self.settings, self.embedder, chunker, self.index)
-        self._jobs = JobRunner(JobStore(self.settings.data_dir / "jobs.sqlite3"), self._pipeline)
+        self._jobs = JobRunner(JobStore(self.settings.data_dir / "jobs.sqlite3"), self._pipeline,
+                               retention_s=self.settings.job_retention_s)
         self._jobs.start()
         if isinstance(self.index.store, EdgeStore):
             self._maintainer = IndexMaintainer(self.index.store, min_points=self.settings.index_min_points,

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
         20_000, ge=1, description="Embedded store: rebuild the HNSW index after this many new points."
     )
     index_quiet_s: float = Field(30.0, ge=0, description="…once writes have been quiet this long.")
+    index_rebuild_timeout_s: float = Field(3600.0, gt=0, description="An index rebuild taking longer is stopped.")
     candidates: int = Field(50, ge=1, le=1000, description="Retrieval candidates handed to the reranker.")
     context_tokens: int = Field(2000, ge=64, le=200_000, description="Token budget of the answer context.")
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024, description="Largest document, as read or inflated.")
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     max_candidates: int = Field(200, ge=1, le=1000, description="Most candidates a query may ask for.")
     rerank_max_documents: int = Field(1000, ge=1, le=100_000, description="Most documents in one rerank call.")
     async_files: int = Field(20, ge=1, description="Uploads with more files than this run as a background job.")
+    job_retention_s: float = Field(7 * 86400, ge=0, description="Finished jobs are forgotten after this long.")
     async_bytes: int = Field(4 * 1024 * 1024, ge=1, description="Uploads larger than this run as a background job.")
 
     auth: Literal["auto", "off"] = Field(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ingest.models import sha256_hex
+from retrieval.catalog import open_database, transaction
+
+SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL);"
 
 
 class EmbeddingCache:
@@ -18,10 +20,7 @@ class EmbeddingCache:
     def __init__(self, path: str | Path, model_key: str) -> None:
         self.path = Path(path)
         self.model_key = model_key
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._db = open_database(self.path, SCHEMA, timeout_s=30, durable=False)  # a cache: rebuilt if lost
         self._lock = threading.Lock()
 
     def key(self, text: str) -> str:
@@ -41,10 +40,8 @@ class EmbeddingCache:
     def put_many(self, texts: Sequence[str], vectors: np.ndarray) -> None:
         rows = [(self.key(text), np.asarray(vector, dtype=np.float32).tobytes())
                 for text, vector in zip(texts, vectors, strict=True)]
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._lock, transaction(self._db):
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
-            self._db.execute("COMMIT")
 
     def close(self) -> None:
         with self._lock:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,18 +70,33 @@ class CollectionRecord:
     documents: int
 
 
-def open_database(path: Path, schema: str, *, timeout_s: float = 5.0) -> sqlite3.Connection:
-    """A durable SQLite connection (WAL, full sync, foreign keys) shared by threads, with ``schema`` applied.
+def open_database(path: Path, schema: str, *, timeout_s: float = 5.0, durable: bool = True) -> sqlite3.Connection:
+    """A SQLite connection (WAL, foreign keys) shared by threads, with ``schema`` applied. ``durable``
+    syncs every commit to disk; a cache that can be rebuilt passes False (synchronous=NORMAL).
 
-    Callers serialise their own use of it with a lock; transactions are explicit (autocommit otherwise).
+    Callers serialise their own use of it with a lock; transactions are explicit (``transaction``),
+    autocommit otherwise.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout_s)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
+    db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     db.execute("PRAGMA foreign_keys=ON")
     db.executescript(schema)
     return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back if anything in between raises, so the connection is
+    never left stuck inside a transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
 
 
 class Catalog:

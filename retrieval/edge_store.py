@@ -6,7 +6,9 @@ talks to the server when one is running.
 The engine builds its HNSW index only in ``optimize()``, which holds Python's GIL for the whole
 build (minutes at a million points) and would freeze every request of the server. So Sift
 never optimizes the live shard: ``rebuild_index`` copies it, optimizes the copy in a
-subprocess while queries go on (writes wait), then swaps the indexed copy in. The folder holds
+subprocess (with a time limit) while queries and writes go on, replays the writes made
+meanwhile onto the copy, then swaps it in. A query keeps the shard it started on until it
+ends: a replaced shard is closed only once its last reader is done. The folder holds
 ``CURRENT.json`` (which shard is live) and the shard generations ``shard-NNNNNN/``.
 """
 
@@ -20,7 +22,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
@@ -34,19 +38,35 @@ CURRENT = "CURRENT.json"
 HNSW_EF = 512  # search-time beam width: recall@50 >= 0.98 against exact search (bench/retrieval.py)
 
 
+@dataclass(eq=False)
+class _Generation:
+    """One open shard and the queries reading it."""
+
+    shard: object
+    path: Path
+    readers: int = 0
+    retired: bool = False  # no new reader takes it; closed when the last one is done
+    replaced: bool = False  # a newer generation took its place, so its folder goes too
+
+
 class EdgeStore:
     """A ``VectorStore`` on the live ``EdgeShard`` generation under one folder."""
 
-    def __init__(self, path: str | Path, *, hnsw_ef: int = HNSW_EF) -> None:
+    def __init__(self, path: str | Path, *, hnsw_ef: int = HNSW_EF, rebuild_timeout_s: float = 3600.0) -> None:
         self.root = Path(path)
         self.location = f"embedded:{self.root}"
         self.hnsw_ef = hnsw_ef
-        self._shard = None
+        self.rebuild_timeout_s = rebuild_timeout_s
+        self._live: _Generation | None = None
         self._state = {"shard": "shard-000001", "indexed_points": 0}
         self.unindexed_writes = 0
         self.last_write = 0.0
-        # Writes are serialised here (and wait during an index rebuild); reads never take it.
+        # Writes are serialised here; reads never take it. ``_generation_lock`` guards which shard is live
+        # and how many queries read each one.
         self._write_lock = threading.Lock()
+        self._generation_lock = threading.Lock()
+        # While a rebuild optimizes a copy, every write is also kept here, to be replayed onto the copy.
+        self._journal: list[Callable[[], object]] | None = None
 
     @property
     def path(self) -> Path:
@@ -71,11 +91,11 @@ class EdgeStore:
             self._state = json.loads((self.root / CURRENT).read_text())
         try:
             if (self.path / "wal").exists():
-                self._shard = EdgeShard.load(str(self.path))
+                self._live = _Generation(EdgeShard.load(str(self.path)), self.path)
                 self._check_dimension(dimension)
             else:
                 self.path.mkdir(parents=True, exist_ok=True)
-                self._shard = EdgeShard.create(str(self.path), config)
+                self._live = _Generation(EdgeShard.create(str(self.path), config), self.path)
                 self._save_state()
         except StoreIncompatible:
             raise
@@ -102,7 +122,7 @@ class EdgeStore:
                 shutil.rmtree(folder, ignore_errors=True)
 
     def rebuild_index(self) -> bool:
-        """Build the HNSW index on a copy in a subprocess and swap it in; queries continue meanwhile.
+        """Build the HNSW index on a copy in a subprocess and swap it in; queries and writes continue.
 
         Returns False when there was nothing new to index.
         """
@@ -117,21 +137,64 @@ class EdgeStore:
             shutil.rmtree(target, ignore_errors=True)
             self.shard.flush()
             shutil.copytree(self.path, target)
-            result = subprocess.run([sys.executable, "-m", "retrieval.edge_store", "optimize", str(target)],
-                                    capture_output=True, text=True)
-            if result.returncode != 0:
-                shutil.rmtree(target, ignore_errors=True)
-                raise StoreUnavailable(f"index rebuild failed: {result.stderr.strip()[-2000:]}")
+            self._journal = []
+        try:
+            self._optimize_copy(target)
             fresh = EdgeShard.load(str(target))
-            old, old_path = self._shard, self.path
-            self._shard = fresh
-            self._state = {"shard": target.name, "indexed_points": int(self.count())}
+        except BaseException:
+            with self._write_lock:
+                self._journal = None
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        with self._write_lock:
+            journal, self._journal = self._journal or [], None
+            for operation in journal:
+                fresh.update(operation())
+            fresh.flush()
+            self._swap(_Generation(fresh, target))
+            self._state = {"shard": target.name, "indexed_points": int(self.count()) - len(journal)}
             self._save_state()
-            self.unindexed_writes = 0
-            old.close()
-            shutil.rmtree(old_path, ignore_errors=True)
-        log.info("index rebuilt: %d points in %.1f s", self._state["indexed_points"], time.perf_counter() - started)
+            self.unindexed_writes = len(journal)
+        log.info("index rebuilt: %d points in %.1f s (%d writes replayed)", self._state["indexed_points"],
+                 time.perf_counter() - started, len(journal))
         return True
+
+    def _optimize_copy(self, target: Path) -> None:
+        try:
+            result = subprocess.run([sys.executable, "-m", "retrieval.edge_store", "optimize", str(target)],
+                                    capture_output=True, text=True, timeout=self.rebuild_timeout_s)
+        except subprocess.TimeoutExpired:
+            raise StoreUnavailable(f"index rebuild took longer than {self.rebuild_timeout_s:.0f} s and was "
+                                   "stopped; queries keep using the current index") from None
+        if result.returncode != 0:
+            raise StoreUnavailable(f"index rebuild failed: {result.stderr.strip()[-2000:]}")
+
+    def _swap(self, fresh: _Generation | None) -> None:
+        """Make ``fresh`` live (None: close the store); the old shard closes when its last reader finishes."""
+        with self._generation_lock:
+            old, self._live = self._live, fresh
+            if old is not None:
+                old.retired, old.replaced = True, fresh is not None
+                idle = old.readers == 0
+        if old is not None and idle:
+            _close_generation(old)
+
+    @contextmanager
+    def _reading(self) -> Iterator[object]:
+        """The live shard, kept open until the block ends even if a rebuild replaces it meanwhile."""
+        with self._generation_lock:
+            generation = self._live
+            if generation is None:
+                raise StoreUnavailable("the embedded store is not open")
+            generation.readers += 1
+        try:
+            yield generation.shard
+        finally:
+            with self._generation_lock:
+                generation.readers -= 1
+                done = generation.retired and generation.readers == 0
+            if done:
+                _close_generation(generation)
 
     def _check_dimension(self, dimension: int) -> None:
         from qdrant_edge import CountRequest, ScrollRequest
@@ -156,9 +219,10 @@ class EdgeStore:
 
     @property
     def shard(self):
-        if self._shard is None:
+        """The live shard, for writers (who hold the write lock, under which it is never swapped)."""
+        if self._live is None:
             raise StoreUnavailable("the embedded store is not open")
-        return self._shard
+        return self._live.shard
 
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         from qdrant_edge import Point, UpdateOperation
@@ -167,10 +231,7 @@ class EdgeStore:
             return
         batch = [Point(p.id, {DENSE: [float(x) for x in p.dense], LEXICAL: _sparse(p.lexical)}, dict(p.payload))
                  for p in points]
-        with self._write_lock:
-            self.shard.update(UpdateOperation.upsert_points(batch))
-            self.unindexed_writes += len(batch)
-            self.last_write = time.monotonic()
+        self._update(lambda: UpdateOperation.upsert_points(batch), points=len(batch))
 
     def delete(self, where: Where) -> None:
         from qdrant_edge import UpdateOperation
@@ -178,22 +239,36 @@ class EdgeStore:
         edge_filter = to_edge_filter(where)
         if edge_filter is None:
             raise ValueError("refusing to delete without a filter")
+        self._update(lambda: UpdateOperation.delete_points_by_filter(edge_filter))
+
+    def _update(self, operation: Callable[[], object], *, points: int = 0) -> None:
         with self._write_lock:
-            self.shard.update(UpdateOperation.delete_points_by_filter(edge_filter))
+            self.shard.update(operation())
+            if self._journal is not None:
+                self._journal.append(operation)
+            self.unindexed_writes += points
+            self.last_write = time.monotonic()
+
+    def flush(self) -> None:
+        with self._write_lock:
+            self.shard.flush()
 
     def search(self, vector: Sequence[float], *, limit: int, where: Where) -> list[ScoredPoint]:
-        return _hits(self.shard.query(self._dense_request(vector, limit, where)))
+        with self._reading() as shard:
+            return _hits(shard.query(self._dense_request(vector, limit, where)))
 
     def search_lexical(self, query: Sparse, *, limit: int, where: Where) -> list[ScoredPoint]:
-        return _hits(self.shard.query(self._lexical_request(query, limit, where)))
+        with self._reading() as shard:
+            return _hits(shard.query(self._lexical_request(query, limit, where)))
 
     def search_both(self, vector: Sequence[float], query: Sparse, *, limit: int, where: Where
                     ) -> tuple[list[ScoredPoint], list[ScoredPoint]]:
         from qdrant_edge import QueryBatchRequest
 
-        dense, lexical = self.shard.query_batch(QueryBatchRequest([
-            self._dense_request(vector, limit, where), self._lexical_request(query, limit, where),
-        ]))
+        with self._reading() as shard:
+            dense, lexical = shard.query_batch(QueryBatchRequest([
+                self._dense_request(vector, limit, where), self._lexical_request(query, limit, where),
+            ]))
         return _hits(dense), _hits(lexical)
 
     def _dense_request(self, vector: Sequence[float], limit: int, where: Where):
@@ -213,14 +288,20 @@ class EdgeStore:
     def count(self, where: Where | None = None) -> int:
         from qdrant_edge import CountRequest
 
-        return int(self.shard.count(CountRequest(filter=to_edge_filter(where))))
+        with self._reading() as shard:
+            return int(shard.count(CountRequest(filter=to_edge_filter(where))))
 
     def close(self) -> None:
-        if self._shard is not None:
-            with self._write_lock:
-                self._shard.flush()
-                self._shard.close()
-            self._shard = None
+        with self._write_lock:
+            if self._live is not None:
+                self._live.shard.flush()
+                self._swap(None)
+
+
+def _close_generation(generation: _Generation) -> None:
+    generation.shard.close()
+    if generation.replaced:
+        shutil.rmtree(generation.path, ignore_errors=True)
 
 
 def _sparse(vector: Sparse):

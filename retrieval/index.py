@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ingest.models import Chunk, Document
@@ -27,6 +28,16 @@ log = logging.getLogger(__name__)
 WriteStatus = Literal["created", "updated", "unchanged"]
 SearchMode = Literal["dense", "lexical", "hybrid"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "lexical", "hybrid")
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentWrite:
+    """One document version to write: its chunks, their vectors and the metadata every chunk carries."""
+
+    document: Document
+    chunks: Sequence[Chunk]
+    vectors: Sequence[Sequence[float]]
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 class KnowledgeIndex:
@@ -99,25 +110,40 @@ class KnowledgeIndex:
         vectors: Sequence[Sequence[float]], metadata: Mapping[str, Any] | None = None,
     ) -> WriteStatus:
         """Make this version of the document live, replacing any other version whole."""
+        return self.write_documents(collection, [DocumentWrite(document, chunks, vectors, metadata or {})])[0]
+
+    def write_documents(self, collection: str, writes: Sequence[DocumentWrite]) -> list[WriteStatus]:
+        """Make each document's new version live, each whole or not at all.
+
+        All chunks are upserted and flushed to disk once, before any catalog row commits, so a
+        document the catalog calls live always has its vectors, even after a power loss.
+        """
         with self._write_lock:
-            status = self.write_status(collection, document)
-            if status == "unchanged":
-                return status
+            statuses = [self.write_status(collection, w.document) for w in writes]
+            changed = [w for w, status in zip(writes, statuses, strict=True) if status != "unchanged"]
+            if not changed:
+                return statuses
             self.catalog.ensure_collection(collection)
-            sparse = [Sparse(*self.lexical.encode_document(chunk.embedding_text)) for chunk in chunks]
-            self.catalog.begin_write(collection, document.id, document.content_hash)
-            self.store.upsert(chunk_points(collection, chunks, vectors, sparse, metadata))
-            self.catalog.commit_document(
-                DocumentRecord(
+            points = []
+            for write in changed:
+                sparse = [Sparse(*self.lexical.encode_document(chunk.embedding_text)) for chunk in write.chunks]
+                self.catalog.begin_write(collection, write.document.id, write.document.content_hash)
+                points.extend(chunk_points(collection, write.chunks, write.vectors, sparse, write.metadata))
+            self.store.upsert(points)
+            self.store.flush()
+            for write in changed:
+                document = write.document
+                self.catalog.commit_document(DocumentRecord(
                     collection=collection, doc_id=document.id, title=document.title, url=document.url,
                     source=document.source, content_type=document.content_type,
-                    content_hash=document.content_hash, chunks=len(chunks), updated_at=time.time(),
-                )
-            )
-            self._drop_other_versions(collection, document.id)
-            self.catalog.end_write(collection, document.id, document.content_hash)
-        log.info("%s %s/%s (%d chunks)", status, collection, document.id, len(chunks))
-        return status
+                    content_hash=document.content_hash, chunks=len(write.chunks), updated_at=time.time(),
+                ))
+                self._drop_other_versions(collection, document.id)
+                self.catalog.end_write(collection, document.id, document.content_hash)
+        for write, status in zip(writes, statuses, strict=True):
+            if status != "unchanged":
+                log.info("%s %s/%s (%d chunks)", status, collection, write.document.id, len(write.chunks))
+        return statuses
 
     def delete_document(self, collection: str, doc_id: str) -> None:
         """Remove the document and all its chunks."""

@@ -69,6 +69,9 @@ class ServerStore:
             wait=True,
         )
 
+    def flush(self) -> None:
+        """Nothing to do: every write waits for the server, whose write-ahead log makes it durable."""
+
     def delete(self, where: Where) -> None:
         from qdrant_client import models
 

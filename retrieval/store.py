@@ -67,6 +67,9 @@ class VectorStore(Protocol):
     def delete(self, where: Where) -> None:
         """Delete every point matching ``where``."""
 
+    def flush(self) -> None:
+        """Make every acknowledged write durable on disk."""
+
     def search(self, vector: Sequence[float], *, limit: int, where: Where) -> list[ScoredPoint]:
         """The ``limit`` nearest points (cosine) matching ``where``, best first."""
 
