@@ -62,7 +62,21 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
     for router in (documents.router, documents.jobs_router, query.router, rerank.router, keys.router,
                    health.router):
         app.include_router(router)
+    _add_schemas(app, documents.UPLOAD_SCHEMAS)
     return app
+
+
+def _add_schemas(app: FastAPI, schemas: dict) -> None:
+    """Put schemas that hand-written request bodies refer to into the OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            document = generate()
+            document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def log_access_mode(settings: Settings, keys: KeyStore) -> None:

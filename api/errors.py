@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +42,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (DocumentNotFound, 404, "document_not_found"),
     (JobNotFound, 404, "job_not_found"),
     (StoreUnavailable, 503, "store_unavailable"),
+    (sqlite3.OperationalError, 503, "catalog_unavailable"),
     (RetrievalError, 500, "store_error"),
     (RerankerOverloaded, 503, "reranker_overloaded"),
     (PromptTooLong, 422, "prompt_too_long"),
@@ -79,9 +81,17 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_type, _handler(status, code))
 
     @app.exception_handler(HTTPException)
-    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail), exc.headers)
+        headers = dict(exc.headers or {})
+        message = str(exc.detail)
+        if exc.status_code == 405:  # Starlette names only the first route's methods; name every route's
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            message = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}"
+        elif exc.status_code == 404 and message == "Not Found":
+            message = f"no route {request.url.path}; the API is described at /docs"
+        return error_response(exc.status_code, code, message, headers or None)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -89,6 +99,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
 
 
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        regex, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if regex is not None and route_methods and regex.match(request.url.path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+FIXED_MESSAGES = {"catalog_unavailable": "the catalog database is busy or unavailable; try again shortly"}
 HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -102,7 +123,7 @@ def _handler(status: int, code: str):
             headers = {"WWW-Authenticate": 'Bearer realm="sift"'}
         if status >= 500:
             log.warning("%s: %s", code, exc)
-        return error_response(status, code, str(exc), headers)
+        return error_response(status, code, FIXED_MESSAGES.get(code, str(exc)), headers)
 
     return handle
 

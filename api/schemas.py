@@ -254,6 +254,11 @@ class RerankerHealth(BaseModel):
     queued: int = 0
 
 
+class ProbeOut(BaseModel):
+    status: Literal["ok", "unavailable"]
+    reason: str | None = None
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
     auth: Literal["open", "keys", "off"] = Field(description="open: no keys exist (loopback only); keys: required.")

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_edge_filter
-from retrieval.store import DENSE, INDEXED_FIELDS, LEXICAL, ScoredPoint, Sparse, StoredPoint, Where
+from retrieval.store import DENSE, INDEXED_FIELDS, LEXICAL, ScoredPoint, Sparse, StoredPoint, Where, store_operation
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,7 @@ class EdgeStore:
             raise StoreUnavailable("the embedded store is not open")
         return self._live.shard
 
+    @store_operation("write")
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         from qdrant_edge import Point, UpdateOperation
 
@@ -233,6 +234,7 @@ class EdgeStore:
                  for p in points]
         self._update(lambda: UpdateOperation.upsert_points(batch), points=len(batch))
 
+    @store_operation("delete")
     def delete(self, where: Where) -> None:
         from qdrant_edge import UpdateOperation
 
@@ -249,18 +251,22 @@ class EdgeStore:
             self.unindexed_writes += points
             self.last_write = time.monotonic()
 
+    @store_operation("write to disk")
     def flush(self) -> None:
         with self._write_lock:
             self.shard.flush()
 
+    @store_operation("search")
     def search(self, vector: Sequence[float], *, limit: int, where: Where) -> list[ScoredPoint]:
         with self._reading() as shard:
             return _hits(shard.query(self._dense_request(vector, limit, where)))
 
+    @store_operation("search")
     def search_lexical(self, query: Sparse, *, limit: int, where: Where) -> list[ScoredPoint]:
         with self._reading() as shard:
             return _hits(shard.query(self._lexical_request(query, limit, where)))
 
+    @store_operation("search")
     def search_both(self, vector: Sequence[float], query: Sparse, *, limit: int, where: Where
                     ) -> tuple[list[ScoredPoint], list[ScoredPoint]]:
         from qdrant_edge import QueryBatchRequest
@@ -285,6 +291,7 @@ class EdgeStore:
         return QueryRequest(limit=limit, query=Query.Nearest(_sparse(query), using=LEXICAL),
                             filter=to_edge_filter(where), with_payload=True, with_vector=False)
 
+    @store_operation("count points")
     def count(self, where: Where | None = None) -> int:
         from qdrant_edge import CountRequest
 

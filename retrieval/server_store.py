@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_client_filter
-from retrieval.store import DENSE, INDEXED_FIELDS, LEXICAL, ScoredPoint, Sparse, StoredPoint, Where
+from retrieval.store import DENSE, INDEXED_FIELDS, LEXICAL, ScoredPoint, Sparse, StoredPoint, Where, store_operation
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,7 @@ class ServerStore:
                 self._client.create_payload_index(self.collection, name, models.PayloadSchemaType.KEYWORD)
         log.info("Qdrant server store open at %s", self.location)
 
+    @store_operation("write")
     def upsert(self, points: Sequence[StoredPoint]) -> None:
         from qdrant_client import models
 
@@ -72,6 +73,7 @@ class ServerStore:
     def flush(self) -> None:
         """Nothing to do: every write waits for the server, whose write-ahead log makes it durable."""
 
+    @store_operation("delete")
     def delete(self, where: Where) -> None:
         from qdrant_client import models
 
@@ -80,12 +82,15 @@ class ServerStore:
             raise ValueError("refusing to delete without a filter")
         self._client.delete(self.collection, points_selector=models.FilterSelector(filter=client_filter), wait=True)
 
+    @store_operation("search")
     def search(self, vector: Sequence[float], *, limit: int, where: Where) -> list[ScoredPoint]:
         return self._query(self._dense_request(vector, limit, where))[0]
 
+    @store_operation("search")
     def search_lexical(self, query: Sparse, *, limit: int, where: Where) -> list[ScoredPoint]:
         return self._query(self._lexical_request(query, limit, where))[0]
 
+    @store_operation("search")
     def search_both(self, vector: Sequence[float], query: Sparse, *, limit: int, where: Where
                     ) -> tuple[list[ScoredPoint], list[ScoredPoint]]:
         dense, lexical = self._query(self._dense_request(vector, limit, where),
@@ -110,6 +115,7 @@ class ServerStore:
         return {"query": _sparse(query), "using": LEXICAL, "filter": to_client_filter(where),
                 "limit": limit, "with_payload": True}
 
+    @store_operation("count points")
     def count(self, where: Where | None = None) -> int:
         return int(self._client.count(self.collection, count_filter=to_client_filter(where), exact=True).count)
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from retrieval.errors import RetrievalError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 Scalar = str | int | bool
 Condition = Scalar | Sequence[Scalar]
@@ -51,6 +58,26 @@ class ScoredPoint:
     id: str
     score: float
     payload: Mapping[str, Any]
+
+
+def store_operation(what: str) -> Callable[[F], F]:
+    """Turn any failure of the engine or the server inside the decorated method into ``StoreUnavailable``
+    (503 with Retry-After), logged with its cause; the client's message names what failed, not how."""
+
+    def decorate(method: F) -> F:
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except RetrievalError:
+                raise
+            except Exception as exc:
+                log.warning("vector store %s failed: %s: %s", what, type(exc).__name__, exc)
+                raise StoreUnavailable(f"the vector store could not {what}; try again shortly") from exc
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 class VectorStore(Protocol):

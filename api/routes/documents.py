@@ -29,14 +29,22 @@ from retrieval.catalog import DocumentRecord
 router = APIRouter(prefix="/v1/collections", tags=["documents"], responses=ERROR_RESPONSES)
 jobs_router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
+_DOCUMENTS_IN = DocumentsIn.model_json_schema(ref_template="#/components/schemas/{model}")
+UPLOAD_SCHEMAS = {"DocumentsIn": {k: v for k, v in _DOCUMENTS_IN.items() if k != "$defs"}, **_DOCUMENTS_IN["$defs"]}
+"""Schemas the upload body refers to; ``api.app`` adds them to the OpenAPI components."""
 UPLOAD_BODY = {
     "requestBody": {
         "content": {
             "multipart/form-data": {
-                "schema": {"type": "object", "properties": {"files": {"type": "array", "items": {
-                    "type": "string", "format": "binary"}}}, "required": ["files"]}
+                "schema": {"type": "object", "required": ["files"], "properties": {
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "url": {"type": "array", "items": {"type": "string"},
+                            "description": "Public URL of each file, in order (not for archives)."},
+                    "metadata": {"type": "array", "items": {"type": "string"},
+                                 "description": "A JSON object per file, in order, or one for all files."},
+                }},
             },
-            "application/json": {"schema": DocumentsIn.model_json_schema(ref_template="#/components/schemas/{model}")},
+            "application/json": {"schema": {"$ref": "#/components/schemas/DocumentsIn"}},
         },
         "required": True,
     }
