@@ -13,6 +13,7 @@ from typing import Any
 from api.ingestion import IngestItem, IngestPipeline, IngestResult
 from api.jobs import JobRunner, JobStore
 from api.settings import Settings
+from api.sync import SyncRunner, SyncStore
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
 from rerank.engines import create_engine
@@ -80,6 +81,7 @@ class Sift:
         self._pipeline: IngestPipeline | None = None
         self._jobs: JobRunner | None = None
         self._maintainer: IndexMaintainer | None = None
+        self._sync: SyncRunner | None = None
 
     def start(self) -> None:
         """Load the embedder, open the store, load the reranker (degrading loudly if it fails)."""
@@ -91,6 +93,8 @@ class Sift:
         self._pipeline = IngestPipeline(self.settings, self.embedder, chunker, self.index)
         self._jobs = JobRunner(JobStore(self.settings.data_dir / "jobs.sqlite3"), self._pipeline)
         self._jobs.start()
+        self._sync = SyncRunner(SyncStore(self.settings.data_dir / "sync.sqlite3"), self._pipeline, self.settings)
+        self._sync.start()
         if isinstance(self.index.store, EdgeStore):
             self._maintainer = IndexMaintainer(self.index.store, min_points=self.settings.index_min_points,
                                                quiet_s=self.settings.index_quiet_s)
@@ -101,6 +105,9 @@ class Sift:
         if self._jobs is not None:
             await asyncio.to_thread(self._jobs.stop)
             self._jobs.jobs.close()
+        if self._sync is not None:
+            await asyncio.to_thread(self._sync.stop)
+            self._sync.store.close()
         if self._maintainer is not None:
             await asyncio.to_thread(self._maintainer.stop)
         await self.reranker.close()
@@ -135,6 +142,13 @@ class Sift:
         if found is None:
             raise JobNotFound(f"job {job_id!r} does not exist")
         return found
+
+    @property
+    def sync(self) -> SyncRunner:
+        """Help-centre sources and their sync runs (``api/sync.py``)."""
+        if self._sync is None:
+            raise RuntimeError("Sift.start() must run first")
+        return self._sync
 
     # Query
 
