@@ -167,11 +167,16 @@ class Sift:
 
     async def answer(self, question: str, *, collection: str = "default", top_k: int = 5,
                      candidates: int | None = None, instruction: str | None = None,
-                     mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None) -> Answer:
-        """Retrieve, rerank and assemble the cited answer context for a question."""
+                     mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None,
+                     retrieval_query: str | None = None) -> Answer:
+        """Retrieve, rerank and assemble the cited answer context for a question.
+
+        ``retrieval_query`` (default: the question) is what the first stage searches with, when the
+        question is longer than the embedder reads well (a ticket); the reranker always gets the question.
+        """
         started = time.perf_counter()
         found, timings = await asyncio.to_thread(
-            self.retrieve, question, collection=collection,
+            self.retrieve, retrieval_query or question, collection=collection,
             candidates=candidates or self.settings.candidates, mode=mode, filters=filters,
         )
         scores = [c.score for c in found]
