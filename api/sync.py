@@ -336,8 +336,10 @@ class SyncRunner:
                     self.store.record(run_id, entry.url, "failed", doc_id=state.doc_id if state else None,
                                       error=str(exc))
                     continue
-                if page.status == "gone":
-                    self._delete(run_id, source, entry.url, state.doc_id if state else None)
+                if page.status == "gone" and state is None:
+                    self.store.record(run_id, entry.url, "failed", error="listed, but the page is gone (404/410)")
+                elif page.status == "gone":
+                    self._delete(run_id, source, entry.url, state.doc_id)
                 elif page.status == "not_modified" and state is not None:
                     self._keep(run_id, source, PageState(entry.url, state.doc_id, page.etag, page.last_modified,
                                                          entry.lastmod, 0))
