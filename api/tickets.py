@@ -55,11 +55,15 @@ async def suggest(sift: Sift, *, subject: str, body: str, collections: Sequence[
     if not ticket.question:
         raise EmptyTicket("nothing is left of the ticket once quotes, signatures and greetings are removed")
     settings = sift.settings
-    question = sift.embedder.truncate(ticket.question, settings.rerank_max_length // RERANK_QUERY_SHARE)
-    question = question[: settings.max_question_chars]
-    retrieval_query = focus(question, max_tokens=sift.embedder.max_tokens - 2,
-                            count_tokens=lambda text: len(sift.embedder.tokenize(text)),
-                            keep_first=1 if ticket.question.startswith(ticket.subject) and ticket.subject else 0)
+
+    def count_tokens(text: str) -> int:
+        return len(sift.embedder.tokenize(text))
+
+    keep_first = 1 if ticket.subject and ticket.question.startswith(ticket.subject) else 0
+    question = focus(ticket.question, max_tokens=settings.rerank_max_length // RERANK_QUERY_SHARE,
+                     count_tokens=count_tokens, keep_first=keep_first)
+    retrieval_query = focus(question, max_tokens=sift.embedder.max_tokens - 2, count_tokens=count_tokens,
+                            keep_first=keep_first)
     answers = await asyncio.gather(*(
         sift.answer(question, collection=name, top_k=settings.candidates, instruction=instruction,
                     retrieval_query=retrieval_query)

@@ -65,8 +65,9 @@ _PLACEHOLDER = re.compile(r"\[(?:cid|image|inline image)[^\]]*\]", re.I)
 _SUBJECT_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|wg|答复|回复|转发|回覆|轉寄)\s*(?:\[\d+\])?\s*[:：]\s*|"
                              r"\[(?:ticket\s*)?#?\s*\d+\]\s*|\[external\]\s*)", re.I)
 _SENTENCE = re.compile(r"[^.!?。！？\n]+[.!?。！？]*|\n", re.S)
+_QUESTION_MARK = re.compile(r"[?？]")
 _FOCUS_WORDS = re.compile(
-    r"[?？]|\b(?:how|why|what|where|when|can(?:not|'t)?|could|unable|error|fail\w*|broken|issue|problem|not work\w*|"
+    r"\b(?:how|why|what|where|when|can(?:not|'t)?|could|unable|error|fail\w*|broken|issue|problem|not work\w*|"
     r"doesn't|does not|won't|refund|reset)\b|"
     r"无法|不能|不了|失败|错误|报错|怎么|如何|为什么|为何|能否|是否|问题|异常|收不到",
     re.I)
@@ -139,16 +140,16 @@ def clean_subject_line(subject: str) -> str:
 
 
 def focus(text: str, *, max_tokens: int, count_tokens: Callable[[str], int], keep_first: int = 1) -> str:
-    """``text`` if it fits in ``max_tokens``; else its first ``keep_first`` lines (the subject) and the
-    sentences that carry the question (question marks, errors, "how", 无法, 怎么, …), then the others, in
-    their original order, as many as fit."""
+    """``text`` if it fits in ``max_tokens``; else its first ``keep_first`` lines (the subject), then as many
+    sentences as fit: questions first, then those naming a problem ("error", "how", 无法, 怎么, …), then the
+    rest, each group from the start, all put back in their original order."""
     if count_tokens(text) <= max_tokens:
         return text
     head_lines = text.split("\n")[:keep_first]
     head = "\n".join(head_lines)
     sentences = [s.strip() for s in _SENTENCE.findall("\n".join(text.split("\n")[keep_first:])) if s.strip()]
     budget = max_tokens - count_tokens(head)
-    order = sorted(range(len(sentences)), key=lambda i: (not _FOCUS_WORDS.search(sentences[i]), i))
+    order = sorted(range(len(sentences)), key=lambda i: (-_weight(sentences[i]), i))
     chosen: list[int] = []
     for i in order:
         cost = count_tokens(sentences[i]) + 1
@@ -156,6 +157,11 @@ def focus(text: str, *, max_tokens: int, count_tokens: Callable[[str], int], kee
             chosen.append(i)
             budget -= cost
     return "\n".join([head, " ".join(sentences[i] for i in sorted(chosen))]).strip()
+
+
+def _weight(sentence: str) -> int:
+    """2 for a question, 1 for a sentence naming a problem or asking how, 0 for the rest."""
+    return 2 if _QUESTION_MARK.search(sentence) else 1 if _FOCUS_WORDS.search(sentence) else 0
 
 
 def _drop(node) -> None:

@@ -56,6 +56,17 @@ def test_the_right_article_comes_first(client: TestClient, help_centre: str, tic
     assert body["context"].startswith(f"[1] {body['articles'][0]['title']} — {PUBLIC}{ticket['article']}")
 
 
+def test_a_long_ticket_is_searched_by_the_sentences_that_ask(client: TestClient, help_centre: str) -> None:
+    log = "\n".join(f"2024-06-04 09:{i // 60:02d}:{i % 60:02d} INFO auth user{i}@example.com signed in with "
+                    f"password, session email verified in {30 + i % 7} ms." for i in range(400))
+    body = (f"Hello,\n\nHere is the full log of last night, as you asked.\n\n{log}\n\n"
+            "Why does the CSV export of our big project still fail with error 500?\n\nThanks,\nPriya")
+    found = client.post("/v1/tickets/suggest", json={"subject": "Follow-up on case 4411", "body": body,
+                                                     "collection": help_centre}).json()
+    assert len(found["question"]) > 20_000  # the whole ticket is reported, cut only for the models
+    assert found["articles"][0]["url"] == PUBLIC + "export-csv"
+
+
 def test_answered_follows_min_score(client: TestClient, help_centre: str) -> None:
     ticket = {"subject": "Export", "body": "Our CSV export fails with error 500.", "collection": help_centre}
     best = client.post("/v1/tickets/suggest", json=ticket).json()["articles"][0]["score"]
