@@ -474,9 +474,10 @@ class _Sources:
         from api.schemas_helpdesk import SourceIn
 
         request = SourceIn(**body)
+        settings = self._sift.settings
         source = self._sift.sync.store.add_source(
             collection, request.url, include=request.include, exclude=request.exclude,
-            max_pages=request.max_pages or self._sift.settings.sync_max_pages,
+            max_pages=min(request.max_pages or settings.sync_max_pages, settings.sync_max_pages),
             interval_s=parse_duration(request.interval) if request.interval else None)
         self._sift.sync.submit(source.id)
         return source_out(self._sift, source).model_dump()

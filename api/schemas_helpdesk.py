@@ -20,7 +20,7 @@ class SourceIn(Strict):
     exclude: list[PathGlob] = Field(default_factory=list, max_length=50, description="Path globs to leave out.")
     interval: str | None = Field(None, pattern=r"^\d+\s*[smhdwSMHDW]$",
                                  description="Sync again this often, e.g. 6h or 1d; null: only when asked.")
-    max_pages: int | None = Field(None, ge=1, description="Page cap; default SIFT_SYNC_MAX_PAGES.")
+    max_pages: int | None = Field(None, ge=1, description="Page cap; at most and by default SIFT_SYNC_MAX_PAGES.")
     run: bool = Field(True, description="Start a first sync at once.")
 
 

@@ -89,6 +89,10 @@ class SourceNotFound(LookupError):
     """No sync source (or run) has that id in that collection."""
 
 
+class _Stopped(Exception):
+    """The service is closing: the run stops between pages and runs again at the next start."""
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
     id: str
@@ -303,6 +307,8 @@ class SyncRunner:
                 continue
             try:
                 self.store.finish(run_id, self.run_source(run_id, source))
+            except _Stopped:
+                log.info("sync run %s of %s stopped; it runs again at the next start", run_id, source.url)
             except Exception as exc:  # a broken site or store fails the run, never the thread
                 log.exception("sync run %s of %s failed", run_id, source.url)
                 self.store.finish(run_id, f"{type(exc).__name__}: {exc}")
@@ -320,6 +326,8 @@ class SyncRunner:
             listed: set[str] = set()
             fetched: list[tuple[IngestItem, PageState]] = []
             for entry in discovery.entries:
+                if self._stop.is_set():
+                    raise _Stopped
                 if not site.allowed(entry.url):
                     self.store.record(run_id, entry.url, "disallowed")
                     continue

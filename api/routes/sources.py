@@ -25,7 +25,7 @@ async def add_source(collection: CollectionName, body: SourceIn, sift: SiftDep, 
     store = sift.sync.store
     source = await run_in_threadpool(
         store.add_source, collection, body.url, include=body.include, exclude=body.exclude,
-        max_pages=body.max_pages or sift.settings.sync_max_pages,
+        max_pages=min(body.max_pages or sift.settings.sync_max_pages, sift.settings.sync_max_pages),
         interval_s=parse_duration(body.interval) if body.interval else None,
     )
     if body.run:
