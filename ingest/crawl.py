@@ -174,14 +174,15 @@ class SiteClient:
                     etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"))
 
     def _canonical(self, content: bytes, base: str) -> str | None:
-        """The page's ``<link rel="canonical">`` when it points into the same site."""
+        """The page's ``<link rel="canonical">`` when it points into the same site (and not at its home page,
+        which a misconfigured site names on every page)."""
         try:
             root = lxml.html.fromstring(content)
         except (etree.ParserError, ValueError):
             return None
         for href in root.xpath('//link[@rel="canonical"]/@href'):
             url = urldefrag(urljoin(base, href.strip())).url
-            if self.same_site(url):
+            if self.same_site(url) and urlsplit(url).path not in ("", "/"):
                 return url
         return None
 
@@ -254,7 +255,7 @@ class SiteClient:
                 continue
             if page.status != "ok":
                 continue
-            if url == self.start_url or matches(url, include, exclude):
+            if matches(url, include, exclude):
                 pages[url] = page
             if not _is_html(page.content_type):
                 continue

@@ -55,8 +55,10 @@ def test_crawl_without_a_sitemap_stays_on_the_host_and_path_prefix(site: HelpSit
         "<a href='http://example.invalid/hc/x'>elsewhere</a></body></html>")
     with client(site) as sc:
         found = sc.discover(max_pages=50)
+        only_zh = sc.discover(max_pages=50, include=["/hc/articles/*-zh"])
     assert found.via == "crawl"
     urls = {e.url for e in found.entries}
+    assert {e.url for e in only_zh.entries} == {u for u in urls if u.endswith("-zh")} != set()
     # the articles link to each other (related articles), so the crawl reaches more than the index names
     assert {site.article_url(s) for s in SLUGS[:3]} <= urls
     assert all(u.startswith(f"{site.url}/hc/") for u in urls)
@@ -81,6 +83,12 @@ def test_conditional_fetch_gone_redirect_and_errors(site: HelpSite) -> None:
         assert again.status == "not_modified"
         moved = sc.fetch(site.article_url("old-reset"))
         assert moved.final_url == site.article_url("reset-password")
+        (site.root / "copy.html").write_text('<html><head><link rel="canonical" href="/hc/articles/export-csv">'
+                                             "</head><body><p>Export projects to CSV.</p></body></html>")
+        assert sc.fetch(site.article_url("copy")).final_url == site.article_url("export-csv")
+        (site.root / "home-canonical.html").write_text('<html><head><link rel="canonical" href="/"></head>'
+                                                       "<body><p>An article.</p></body></html>")
+        assert sc.fetch(site.article_url("home-canonical")).final_url == site.article_url("home-canonical")
         assert sc.fetch(site.article_url("no-such-article")).status == "gone"
         site.failing.add("/hc/articles/export-csv")
         with pytest.raises(FetchError, match="HTTP 500"):
