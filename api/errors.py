@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from api.auth import Forbidden, RateLimited, Unauthenticated
 from api.keys import UnknownKey
 from api.service import JobNotFound
-from api.sync import SourceNotFound
+from api.sync_store import SourceNotFound
 from ingest.errors import (
     BinaryContent,
     DocumentTooLarge,

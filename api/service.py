@@ -13,7 +13,8 @@ from typing import Any
 from api.ingestion import IngestItem, IngestPipeline, IngestResult
 from api.jobs import JobRunner, JobStore
 from api.settings import Settings
-from api.sync import SyncRunner, SyncStore
+from api.sync import SyncRunner
+from api.sync_store import SyncStore
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
 from rerank.engines import create_engine

@@ -14,7 +14,7 @@ from api.errors import ERROR_RESPONSES
 from api.keys import parse_duration
 from api.schemas_helpdesk import SourceIn, SourceOut, SourcesOut, SyncRunAccepted, SyncRunOut
 from api.service import Sift
-from api.sync import Source, SourceNotFound
+from api.sync_store import Source, SourceNotFound
 
 router = APIRouter(prefix="/v1/collections", tags=["sync"], responses=ERROR_RESPONSES)
 

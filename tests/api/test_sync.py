@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.service import Sift
-from api.sync import SyncStore
+from api.sync_store import SyncStore
 from tests.helpsite import FIXTURES, HelpSite
 
 ARTICLES = ["reset-password", "two-factor-sms", "duplicate-charge-refund", "export-csv", "sso-saml",
