@@ -119,7 +119,8 @@ def html_to_text(body: str) -> str:
 def latest_message(text: str, *, language: str | None = None) -> str:
     """The newest message of a plain-text thread, reduced to what its writer asked."""
     text = html.unescape(text).replace("\r\n", "\n").replace("\r", "\n")
-    languages = [*ALWAYS_LANGUAGES, *([language] if language in MAIL_LANGUAGES else [])]
+    base = (language or "").split("-")[0].split("_")[0].lower()  # zh-CN, pt_BR → zh, pt
+    languages = [*ALWAYS_LANGUAGES, *([base] if base in MAIL_LANGUAGES else [])]
     replies = EmailReplyParser(languages=list(dict.fromkeys(languages))).read(text).replies
     first = next((r.body for r in replies if r.body and r.body.strip()), "") if replies else text
     lines = _cut_quoted(_PLACEHOLDER.sub("", first).split("\n"))
