@@ -173,3 +173,21 @@ def test_schedules_and_interrupted_runs_survive_a_restart(tmp_path: Path) -> Non
     assert len(due) == 1 and reopened.run(due[0])["trigger"] == "schedule"
     assert reopened.sources()[0].next_run_at == pytest.approx(source.next_run_at + 1 + 3600)
     reopened.close()
+
+
+def test_a_site_larger_than_one_write_batch(client: TestClient, collection: str, tmp_path: Path, fast_sync) -> None:
+    topics = ["invoices", "exports", "passwords", "webhooks", "members", "projects", "labels", "reports"]
+    for i in range(40):
+        topic = topics[i % len(topics)]
+        (tmp_path / f"a{i}.html").write_text(
+            f"<html><head><title>Article {i} about {topic}</title></head><body><main><h1>Article {i}</h1>"
+            f"<p>How to manage {topic} in workspace number {i}: open the settings page and choose {topic}.</p>"
+            "</main></body></html>")
+    with HelpSite(tmp_path) as site:
+        site.redirects["/hc/articles/first-again"] = "/hc/articles/a0"  # after the first batch was written
+        site.write_sitemap([(f"a{i}", "2024-05-01") for i in range(40)] + [("first-again", "2024-05-01")])
+        source = client.post(f"/v1/collections/{collection}/sources", json={"url": f"{site.url}/hc/"}).json()
+        run = wait_run(client, collection, source["id"], source["last_run"]["id"])
+    assert run["counts"]["created"] == 40 and run["counts"]["unchanged"] == 1, run["counts"]
+    assert run["pages_done"] == run["pages_total"] == 41
+    assert len(documents(client, collection)) == 40
