@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.guards import RequestGuards
 from api.keys import KeyStore
 from api.ratelimit import RateLimits
-from api.routes import documents, health, keys, query, rerank
+from api.routes import documents, health, keys, query, rerank, sources, tickets
 from api.service import Sift
 from api.settings import Settings, get_settings
 
@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
                            expose_headers=["Retry-After", "X-Request-ID", "Location"])
     for router in (documents.router, documents.jobs_router, query.router, rerank.router, keys.router,
-                   health.router):
+                   health.router, sources.router, tickets.router, tickets.webhooks_router):
         app.include_router(router)
     _add_schemas(app, documents.UPLOAD_SCHEMAS)
     return app

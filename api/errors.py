@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from api.auth import Forbidden, RateLimited, Unauthenticated
 from api.keys import UnknownKey
 from api.service import JobNotFound, LimitExceeded
+from api.sync_store import SourceNotFound
 from ingest.errors import (
     BinaryContent,
     DocumentTooLarge,
@@ -41,6 +42,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (CollectionNotFound, 404, "collection_not_found"),
     (DocumentNotFound, 404, "document_not_found"),
     (JobNotFound, 404, "job_not_found"),
+    (SourceNotFound, 404, "source_not_found"),
     (StoreUnavailable, 503, "store_unavailable"),
     (sqlite3.OperationalError, 503, "catalog_unavailable"),
     (RetrievalError, 500, "store_error"),

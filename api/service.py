@@ -13,6 +13,8 @@ from typing import Any
 from api.ingestion import IngestItem, IngestPipeline, IngestResult
 from api.jobs import JobRunner, JobStore
 from api.settings import Settings
+from api.sync import SyncRunner
+from api.sync_store import SyncStore
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
 from rerank.engines import create_engine
@@ -84,6 +86,7 @@ class Sift:
         self._pipeline: IngestPipeline | None = None
         self._jobs: JobRunner | None = None
         self._maintainer: IndexMaintainer | None = None
+        self._sync: SyncRunner | None = None
 
     def start(self) -> None:
         """Load the embedder, open the store, load the reranker (degrading loudly if it fails)."""
@@ -96,6 +99,8 @@ class Sift:
         self._jobs = JobRunner(JobStore(self.settings.data_dir / "jobs.sqlite3"), self._pipeline,
                                retention_s=self.settings.job_retention_s)
         self._jobs.start()
+        self._sync = SyncRunner(SyncStore(self.settings.data_dir / "sync.sqlite3"), self._pipeline, self.settings)
+        self._sync.start()
         if isinstance(self.index.store, EdgeStore):
             self._maintainer = IndexMaintainer(self.index.store, min_points=self.settings.index_min_points,
                                                quiet_s=self.settings.index_quiet_s)
@@ -106,6 +111,9 @@ class Sift:
         if self._jobs is not None:
             await asyncio.to_thread(self._jobs.stop)
             self._jobs.jobs.close()
+        if self._sync is not None:
+            await asyncio.to_thread(self._sync.stop)
+            self._sync.store.close()
         if self._maintainer is not None:
             await asyncio.to_thread(self._maintainer.stop)
         await self.reranker.close()
@@ -141,6 +149,13 @@ class Sift:
             raise JobNotFound(f"job {job_id!r} does not exist")
         return found
 
+    @property
+    def sync(self) -> SyncRunner:
+        """Help-centre sources and their sync runs (``api/sync.py``)."""
+        if self._sync is None:
+            raise RuntimeError("Sift.start() must run first")
+        return self._sync
+
     # Query
 
     def retrieve(self, question: str, *, collection: str, candidates: int, mode: SearchMode | None = None,
@@ -158,15 +173,19 @@ class Sift:
 
     async def answer(self, question: str, *, collection: str = "default", top_k: int = 5,
                      candidates: int | None = None, instruction: str | None = None,
-                     mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None) -> Answer:
-        """Retrieve, rerank and assemble the cited answer context for a question."""
-        self._check_question(question)
+                     mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None,
+                     retrieval_query: str | None = None) -> Answer:
+        """Retrieve, rerank and assemble the cited answer context for a question.
+
+        ``retrieval_query`` (default: the question) is what the first stage searches with, when the
+        question is longer than the embedder reads well (a ticket); the reranker always gets the question.
+        """
         if candidates is not None and candidates > self.settings.max_candidates:
             raise LimitExceeded(f"{candidates} candidates asked for; the limit is {self.settings.max_candidates} "
                                 "(SIFT_MAX_CANDIDATES)")
         started = time.perf_counter()
         found, timings = await asyncio.to_thread(
-            self.retrieve, question, collection=collection,
+            self.retrieve, retrieval_query or question, collection=collection,
             candidates=candidates or self.settings.candidates, mode=mode, filters=filters,
         )
         scores = [c.score for c in found]
@@ -190,7 +209,8 @@ class Sift:
         timings["total"] = _ms(started, time.perf_counter())
         return Answer(results, context, reranked, error, timings)
 
-    def _check_question(self, question: str) -> None:
+    def check_question(self, question: str) -> None:
+        """Refuse a question or rerank query longer than ``SIFT_MAX_QUESTION_CHARS``."""
         if len(question) > self.settings.max_question_chars:
             raise LimitExceeded(f"the question is {len(question)} characters; the limit is "
                                 f"{self.settings.max_question_chars} (SIFT_MAX_QUESTION_CHARS)")
@@ -215,7 +235,7 @@ class Sift:
     async def rerank(self, query: str, documents: Sequence[str], *, instruction: str | None = None
                      ) -> list[float]:
         """P(yes) of each document for the query (raises ``RerankError`` if the reranker can't score)."""
-        self._check_question(query)
+        self.check_question(query)
         if len(documents) > self.settings.rerank_max_documents:
             raise LimitExceeded(f"{len(documents)} documents to rerank; the limit is "
                                 f"{self.settings.rerank_max_documents} (SIFT_RERANK_MAX_DOCUMENTS)")

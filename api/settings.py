@@ -6,10 +6,27 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 RerankEngineName = Literal["none", "vllm", "vllm-http", "transformers"]
+
+
+class WebhookIntegration(BaseModel):
+    """How one helpdesk signs the requests it sends to ``/v1/webhooks/tickets/{name}`` (see README)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: SecretStr = Field(..., min_length=16)
+    signature_header: str = "X-Sift-Signature"
+    timestamp_header: str | None = Field("X-Sift-Timestamp", description="None: the helpdesk signs no timestamp.")
+    encoding: Literal["hex", "base64"] = "hex"
+    signature_prefix: str = Field("", description="Stripped from the header first, e.g. 'sha256='.")
+    separator: str = Field("", description="Between timestamp and body in the signed message.")
+    collections: list[str] = Field(default_factory=lambda: ["default"], min_length=1)
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="Dotted paths in the payload for subject/body, e.g. issue.fields.summary."
+    )
 
 
 class Settings(BaseSettings):
@@ -79,6 +96,16 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(1200, ge=0, description="Requests a minute per API key; 0 = unlimited.")
     max_concurrent_uploads: int = Field(4, ge=0, description="Uploads in progress per API key; 0 = unlimited.")
+
+    sync_delay_s: float = Field(1.0, ge=0, description="Help-centre sync: pause between requests to a site.")
+    sync_max_pages: int = Field(2000, ge=1, description="Help-centre sync: most pages of one source.")
+    sync_timeout_s: float = Field(20.0, gt=0, description="Help-centre sync: timeout of one request.")
+    sync_user_agent: str = Field("SiftSync/0.1", min_length=1, description="User agent for sync and robots.txt.")
+    webhooks: dict[str, WebhookIntegration] = Field(
+        default_factory=dict, description="Ticket webhook integrations as JSON {name: {secret, ...}}."
+    )
+    webhook_replay_s: float = Field(300.0, gt=0, description="Webhook timestamps older or newer than this: 401.")
+    ticket_min_score: float = Field(0.5, description="Ticket suggestions are 'answered' from this score on.")
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -164,7 +191,7 @@ class Settings(BaseSettings):
         return self.api_url or f"http://{self.host}:{self.port}"
 
 
-SECRET_FIELDS = frozenset({"admin_key", "api_key", "qdrant_api_key"})  # never echoed in error messages
+SECRET_FIELDS = frozenset({"admin_key", "api_key", "qdrant_api_key", "webhooks"})  # never echoed in error messages
 
 
 class SettingsError(SystemExit):

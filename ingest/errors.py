@@ -19,3 +19,7 @@ class UnsupportedContentType(IngestError):
 
 class DocumentTooLarge(IngestError):
     """The upload exceeds the configured size limit."""
+
+
+class EmptyTicket(EmptyDocument):
+    """Nothing of the customer's own is left once quotes, signatures and greetings are removed."""

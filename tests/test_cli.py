@@ -125,3 +125,25 @@ def test_clean_many_files_into_a_folder(tmp_path):
     printed = subprocess.run(SIFT + ["clean", str(SAMPLE_KB / "api-authentication.html")], capture_output=True,
                              text=True, cwd=REPO, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert "```" in printed.stdout and "def list_projects():\n" in printed.stdout
+
+
+@pytest.mark.slow
+def test_sync_a_help_centre_in_process(tmp_path):
+    import shutil
+
+    from tests.helpsite import FIXTURES, HelpSite
+
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    for slug in ("reset-password", "export-csv"):
+        shutil.copy(FIXTURES / f"{slug}.html", site_dir / f"{slug}.html")
+    env = {**_env(tmp_path / "data", _free_port()), "SIFT_SYNC_DELAY_S": "0"}
+    with HelpSite(site_dir) as site:
+        site.write_sitemap([("reset-password", "2024-05-01"), ("export-csv", "2024-05-01"), ("gone", "2024-05-01")])
+        result = _run(["sync", f"{site.url}/hc/", "--collection", "help"], env)
+        assert result.returncode == 1  # the listed page that 404s is reported, not fatal
+        assert "2 created" in result.stdout and f"created    {site.article_url('export-csv')}" in result.stdout
+        listed = _run(["sources", "list", "--collection", "help", "--json"], env)
+        assert listed.returncode == 0, listed.stderr
+        (source,) = json.loads(listed.stdout)
+        assert source["url"] == f"{site.url}/hc/" and source["last_run"]["counts"]["created"] == 2

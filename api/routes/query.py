@@ -16,6 +16,7 @@ router = APIRouter(prefix="/v1", tags=["query"], responses=ERROR_RESPONSES)
 async def query(body: QueryIn, sift: SiftDep, principal: QueryAccess) -> QueryOut:
     """Answer context for a question; ``reranked`` says whether the reranker ordered it."""
     principal.require_collection(body.collection)
+    sift.check_question(body.question)
     answer = await sift.answer(
         body.question, collection=body.collection, top_k=body.top_k, candidates=body.candidates,
         instruction=body.instruction, mode=body.mode, filters=body.filters,
