@@ -98,7 +98,8 @@ def test_every_api_route_is_in_the_matrix(client):
 
 def _template(path: str) -> str:
     return (path.replace(f"/{HOME}", "/{collection}").replace(f"/documents/{DOC}", "/documents/{doc_id}")
-            .replace("/documents/note", "/documents/{doc_id}").replace("{doc_id}", "{doc_id:path}").replace("/unknown-job", "/{job_id}")
+            .replace("/documents/note", "/documents/{doc_id}").replace("{doc_id}", "{doc_id:path}")
+            .replace("/unknown-job", "/{job_id}")
             .replace("/000000000000", "/{key_id}")
             .replace("/runs/nosuch", "/runs/{run_id}")
             .replace("/sources/nosuch", "/sources/{source_id}"))
