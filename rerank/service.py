@@ -64,9 +64,11 @@ class RerankService:
         self.max_queue = max_queue
         self.timeout_s = timeout_s
         self.error: str | None = None if engine else "no reranker configured (SIFT_RERANK_ENGINE=none)"
-        #: Pairs and requests in the last engine call, and requests dropped because their caller had gone.
+        #: Pairs and requests in the last engine call, pairs in the call running now (0: idle), and requests
+        #: dropped unscored because their caller had gone.
         self.batch_pairs = 0
         self.batch_requests = 0
+        self.scoring = 0
         self.dropped_requests = 0
         # Queue and worker belong to the event loop that serves requests (created on first use).
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -199,6 +201,7 @@ class RerankService:
             pairs = [pair for job in jobs for pair in job.pairs]
             self.batch_pairs, self.batch_requests = len(pairs), len(jobs)
             deadline = max(job.deadline for job in jobs)  # the batch is worth finishing until the last caller goes
+            self.scoring = len(pairs)
             try:
                 scores = await asyncio.to_thread(self._score_with_retry, pairs, deadline)
             except Exception as exc:
@@ -206,6 +209,8 @@ class RerankService:
                     if not job.future.done():
                         job.future.set_exception(_unavailable(exc))
                 continue
+            finally:
+                self.scoring = 0
             start = 0
             for job in jobs:
                 if not job.future.done():
