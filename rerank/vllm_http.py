@@ -90,8 +90,13 @@ class VllmHttpEngine(RerankEngine):
         if self._client is None:
             self._client = httpx.Client(base_url=self.url, limits=self._limits, transport=self._transport)
         probe = dict(deadline=time.monotonic() + PROBE_TIMEOUT_S, attempts=1)
-        self._request("GET", "/health", **probe)
-        cards = self._request("GET", "/v1/models", **probe).json()["data"]
+        try:
+            self._request("GET", "/health", **probe)
+            cards = self._request("GET", "/v1/models", **probe).json()["data"]
+        except RerankerUnavailable as e:
+            if isinstance(e.__cause__, httpx.TimeoutException):  # accepting connections, not answering yet
+                raise RerankerStarting(str(e)) from e
+            raise
         if not cards:
             raise RerankerUnavailable("the vLLM server serves no model")
         card = next((c for c in cards if self.model in (c["id"], c.get("root"), Path(c["id"]).name)), None)

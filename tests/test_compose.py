@@ -89,7 +89,7 @@ def test_the_reranker_is_qwen3_as_a_yes_no_classifier(services):
     assert json.loads(args["hf-overrides"]) == {"architectures": ["Qwen3ForSequenceClassification"],
                                                 "classifier_from_token": ["no", "yes"],
                                                 "is_original_qwen3_reranker": True}
-    assert "models:/models:ro" in reranker["volumes"] and reranker["environment"]["HF_HUB_OFFLINE"] == "1"
+    assert "models:/models" in reranker["volumes"] and reranker["environment"]["HF_HUB_OFFLINE"] == "1"
     assert reranker["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
 
 
