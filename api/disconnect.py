@@ -38,6 +38,7 @@ def cancel_on_disconnect(handler: Handler) -> Handler:
             watch.cancel()
             if not work.done():
                 work.cancel()
+                await asyncio.wait((work,))  # let it unwind (a queued rerank job is cancelled with it)
         if work.cancelled():
             return Response(status_code=CLIENT_CLOSED_REQUEST)
         return work.result()
