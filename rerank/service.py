@@ -147,7 +147,7 @@ class RerankService:
             self._failed(exc)
             return
         self.error = None
-        log.warning("RERANKER READY: %s %r; results are reranked again", self.engine.engine, self.engine.model)
+        log.info("RERANKER READY: %s %r; results are reranked again", self.engine.engine, self.engine.model)
 
     def resolve_instruction(self, request: str | None, collection: str | None = None) -> str | None:
         """Request > collection setting > configured default > the model card's default (None)."""
