@@ -22,7 +22,7 @@ from ingest.errors import (
     IngestError,
     UnsupportedContentType,
 )
-from rerank.errors import PromptTooLong, RerankerOverloaded, RerankError
+from rerank.errors import PromptTooLong, RerankerNotConfigured, RerankerOverloaded, RerankError
 from retrieval.errors import CollectionNotFound, DocumentNotFound, RetrievalError, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (sqlite3.OperationalError, 503, "catalog_unavailable"),
     (RetrievalError, 500, "store_error"),
     (RerankerOverloaded, 503, "reranker_overloaded"),
+    (RerankerNotConfigured, 501, "reranker_not_configured"),
     (PromptTooLong, 422, "prompt_too_long"),
     (RerankError, 503, "reranker_unavailable"),
 ]

@@ -249,6 +249,9 @@ class KeysOut(BaseModel):
 class RerankerHealth(BaseModel):
     engine: str
     model: str | None
+    state: Literal["absent", "loading", "ready", "failed"] = Field(
+        description="absent: none configured; loading: its server is not up yet; failed: see the log."
+    )
     ready: bool
     error: str | None = None
     queued: int = 0

@@ -264,7 +264,9 @@ class Sift:
             embedder["path"] = self.embedder.model_name
         else:
             reranker["model"] = self.settings.rerank_served_name if reranker["engine"] != "none" else None
-            if reranker["error"] and reranker["engine"] != "none":
+            if reranker["state"] == "loading":
+                reranker["error"] = "the reranker is loading; answers are in retrieval order until it is up"
+            elif reranker["error"] and reranker["engine"] != "none":
                 reranker["error"] = "the reranker is not available; the server log says why"
         return {"status": "ok" if ok else "degraded", "store": store, "embedder": embedder, "reranker": reranker}
 

@@ -46,7 +46,9 @@ class Settings(BaseSettings):
     chunk_overlap: int = Field(32, ge=0, le=1024)
 
     rerank_engine: RerankEngineName = "none"
-    rerank_model: str | None = Field(None, description="Reranker model folder or name (vllm, transformers).")
+    rerank_model: str | None = Field(
+        None, description="Reranker model folder (vllm, transformers); served name or model folder (vllm-http)."
+    )
     rerank_url: str | None = Field(None, description="vLLM server URL for the vllm-http engine.")
     rerank_model_name: str | None = Field(
         None, description="Model name reported by the rerank APIs; default the model folder's base name."

@@ -31,10 +31,12 @@ class RerankEngine(ABC):
         """Load the model (or connect to the server) so that ``score`` is fast; sets ``ready``."""
 
     @abstractmethod
-    def score(self, pairs: Sequence[RerankPair]) -> list[float]:
+    def score(self, pairs: Sequence[RerankPair], *, deadline: float | None = None) -> list[float]:
         """Relevance of each pair as P(yes) in [0, 1], in input order.
 
-        Raises ``RerankerUnavailable`` when the engine cannot score.
+        ``deadline`` (``time.monotonic()`` seconds) is when the callers stop waiting: engines that wait on
+        something (a server) give up then; in-process engines finish the batch they started. Raises
+        ``RerankerUnavailable`` when the engine cannot score.
         """
 
     def close(self) -> None:  # noqa: B027 - engines without resources need no cleanup

@@ -20,15 +20,14 @@ def create_engine(
     dtype: str = "auto",
     compile: bool | None = None,
     enforce_eager: bool = False,
-    timeout_s: float = 60.0,
     engine_args: dict[str, Any] | None = None,
 ) -> RerankEngine | None:
     """A not yet warmed-up engine for the settings, or ``None`` for engine "none".
 
-    ``model`` is a local model directory (or a cached hub name); for "vllm-http" it only names the
-    tokenizer and may be left out when the server runs on this machine. ``device``, ``dtype`` and
+    ``model`` is a local model directory (or a cached hub name); for "vllm-http" it is the served model name,
+    or a model folder whose tokenizer Sift then uses instead of the server's ``/tokenize``. ``device``, ``dtype`` and
     ``compile`` (None: on CUDA only) apply to "transformers"; ``dtype``, ``enforce_eager`` and ``engine_args`` (extra
-    ``vllm.LLM`` arguments) to "vllm"; ``timeout_s`` to "vllm-http".
+    ``vllm.LLM`` arguments) to "vllm".
     """
     if engine not in ENGINES:
         raise ValueError(f"SIFT_RERANK_ENGINE must be one of {', '.join(ENGINES)}; got {engine!r}")
@@ -41,7 +40,7 @@ def create_engine(
             raise ValueError(f"SIFT_RERANK_URL must be the vLLM server's http(s) URL; got {url!r}")
         from rerank.vllm_http import VllmHttpEngine
 
-        return VllmHttpEngine(model, url=url, max_length=max_length, timeout_s=timeout_s)
+        return VllmHttpEngine(model, url=url, max_length=max_length)
     if not model:
         raise ValueError(f"SIFT_RERANK_MODEL (the reranker model folder) is required for engine {engine!r}")
     if engine == "transformers":

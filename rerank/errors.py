@@ -5,8 +5,16 @@ class RerankError(Exception):
     """Base class for reranker failures."""
 
 
+class RerankerNotConfigured(RerankError):
+    """No reranker is configured (``SIFT_RERANK_ENGINE=none``): permanent, retrying cannot help."""
+
+
 class RerankerUnavailable(RerankError):
     """The engine cannot score right now (not loaded, unreachable, out of memory, timed out)."""
+
+
+class RerankerStarting(RerankerUnavailable):
+    """The reranker server is not up yet (unreachable, or answering 502/503/504); it may come up later."""
 
 
 class RerankerOverloaded(RerankError):

@@ -12,9 +12,10 @@ Run ``python -m rerank.prompt --query Q --document D [--instruction I]`` to prin
 from __future__ import annotations
 
 import argparse
+import bisect
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Protocol
 
 from rerank.base import RerankPair
 from rerank.errors import PromptTooLong
@@ -27,6 +28,8 @@ PREFIX = (
     "<|im_start|>user\n"
 )
 SUFFIX = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+#: How many tokens a cut may step back before falling back to a search over characters.
+MAX_CUT_STEPS = 4
 
 
 def format_pair(query: str, document: str, instruction: str | None = None) -> str:
@@ -40,43 +43,60 @@ def build_prompt(query: str, document: str, instruction: str | None = None) -> s
     return PREFIX + format_pair(query, document, instruction) + SUFFIX
 
 
+class PromptTokenizer(Protocol):
+    """What cutting a prompt needs from the reranker's tokenizer; Hugging Face tokenizers have it."""
+
+    def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]:
+        """Token ids of ``text``."""
+        ...
+
+    def decode(self, token_ids: list[int]) -> str:
+        """The text of ``token_ids``."""
+        ...
+
+
 def truncate_document(
-    tokenizer: Any, query: str, document: str, instruction: str | None = None, *, max_length: int
+    tokenizer: PromptTokenizer, query: str, document: str, instruction: str | None = None, *, max_length: int
 ) -> str:
     """The document, cut at its end so that ``build_prompt`` fits in ``max_length`` tokens.
 
     Only the document is cut: the prefix, instruction, query and the ``</think>\\n\\n`` ending always
     survive, so the cut prompt is the model card's truncation (the first tokens of the user turn kept).
-    ``tokenizer`` is a Hugging Face fast tokenizer of the reranker. Raises ``PromptTooLong`` when the
-    instruction and query alone do not fit.
+    ``tokenizer`` is the reranker's (a Hugging Face tokenizer, or the vLLM server's endpoints). Raises
+    ``PromptTooLong`` when the instruction and query alone do not fit.
     """
     if len(build_prompt(query, document, instruction).encode()) <= max_length:
         return document  # every token covers at least one byte, so the prompt fits
     budget = max_length - _count_tokens(tokenizer, PREFIX) - _count_tokens(tokenizer, SUFFIX)
     body = format_pair(query, document, instruction)
     doc_start = len(body) - len(document)
-    encoding = tokenizer(body, add_special_tokens=False, return_offsets_mapping=True)
-    if len(encoding["input_ids"]) <= budget:
+    token_ids = tokenizer.encode(body, add_special_tokens=False)
+    if len(token_ids) <= budget:
         return document
-    offsets = encoding["offset_mapping"]
-    for keep in range(budget, 0, -1):
-        cut = offsets[keep - 1][1]
-        if cut < doc_start:
-            break
-        # Re-tokenizing the cut text can merge differently at the cut; step back until it fits.
-        if _count_tokens(tokenizer, body[:cut]) <= budget:
-            return body[doc_start:cut]
-    fixed = _count_tokens(tokenizer, build_prompt(query, "", instruction))
-    raise PromptTooLong(
-        f"instruction and query take {fixed} tokens, more than the reranker's {max_length} (SIFT_RERANK_MAX_LENGTH)"
+    # The model card keeps the first ``budget`` tokens. A cut inside a character (its bytes split over
+    # tokens) decodes to U+FFFD, and re-tokenizing the cut text can merge differently: step back a little.
+    for keep in range(budget, max(budget - MAX_CUT_STEPS, 0), -1):
+        kept = tokenizer.decode(token_ids[:keep])
+        if len(kept) >= doc_start and body.startswith(kept) and _count_tokens(tokenizer, kept) <= budget:
+            return kept[doc_start:]
+    # The tokenizer does not round-trip this text (e.g. it normalises it): the longest document prefix that fits.
+    fits = bisect.bisect_right(
+        range(len(document) + 1), budget, key=lambda cut: _count_tokens(tokenizer, body[: doc_start + cut])
     )
+    if fits == 0:
+        fixed = _count_tokens(tokenizer, build_prompt(query, "", instruction))
+        raise PromptTooLong(
+            f"instruction and query take {fixed} tokens, more than the reranker's {max_length} "
+            "(SIFT_RERANK_MAX_LENGTH)"
+        )
+    return document[: fits - 1]
 
 
-def _count_tokens(tokenizer: Any, text: str) -> int:
-    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+def _count_tokens(tokenizer: PromptTokenizer, text: str) -> int:
+    return len(tokenizer.encode(text, add_special_tokens=False))
 
 
-def build_prompts(tokenizer: Any, pairs: Sequence[RerankPair], *, max_length: int) -> list[str]:
+def build_prompts(tokenizer: PromptTokenizer, pairs: Sequence[RerankPair], *, max_length: int) -> list[str]:
     """The prompts of ``pairs``, each document cut so the whole prompt fits ``max_length`` tokens."""
     return [
         build_prompt(

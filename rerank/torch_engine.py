@@ -93,7 +93,7 @@ class TransformersEngine(RerankEngine):
             self.model, device, dtype, self.compile, self.share_prefix, self.cuda_graphs,
         )
 
-    def score(self, pairs: Sequence[RerankPair]) -> list[float]:
+    def score(self, pairs: Sequence[RerankPair], *, deadline: float | None = None) -> list[float]:
         """P(yes) for each pair, computed in packed micro-batches."""
         if not self.ready:
             raise RerankerUnavailable("the transformers reranker is not loaded (warm_up not called)")

@@ -92,7 +92,7 @@ class VllmEngine(RerankEngine):
         self.ready = True
         logger.info("vllm reranker %s ready (max_length %d)", self.model, self.max_length)
 
-    def score(self, pairs: Sequence[RerankPair]) -> list[float]:
+    def score(self, pairs: Sequence[RerankPair], *, deadline: float | None = None) -> list[float]:
         """P(yes) for each pair from one ``LLM.classify`` call; vLLM batches and reuses prefixes."""
         if not self.ready:
             raise RerankerUnavailable("the vllm reranker is not loaded (warm_up not called)")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.auth import QueryAccess
 from api.deps import SiftDep
+from api.disconnect import cancel_on_disconnect
 from api.errors import ERROR_RESPONSES
 from api.schemas import QueryIn, QueryOut
 
@@ -13,7 +14,8 @@ router = APIRouter(prefix="/v1", tags=["query"], responses=ERROR_RESPONSES)
 
 
 @router.post("/query", response_model=QueryOut)
-async def query(body: QueryIn, sift: SiftDep, principal: QueryAccess) -> QueryOut:
+@cancel_on_disconnect
+async def query(body: QueryIn, sift: SiftDep, principal: QueryAccess, request: Request) -> QueryOut:
     """Answer context for a question; ``reranked`` says whether the reranker ordered it."""
     principal.require_collection(body.collection)
     sift.check_question(body.question)

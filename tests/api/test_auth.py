@@ -135,7 +135,7 @@ def test_route_checks_scope_and_collection(secured, method, path, scope, options
     for secret in (holder, keys.admin):
         response = _call(client, method, path, options, {"X-API-Key": secret})
         assert response.status_code not in (401, 403), response.text
-        assert response.status_code < 500 or response.json()["error"]["code"] == "reranker_unavailable"
+        assert response.status_code < 500 or response.json()["error"]["code"] == "reranker_not_configured"
 
 
 def test_listing_collections_shows_only_the_keys_collections(secured):

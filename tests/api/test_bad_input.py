@@ -126,10 +126,11 @@ def test_rerank_bad_input(client):
     _assert_error(client.post("/v1/rerank", json={"query": "q", "documents": ["a"], "top_n": 0}), 422, "top_n")
 
 
-def test_rerank_without_a_reranker_is_503_not_fake_scores(client):
+def test_rerank_without_a_reranker_is_a_permanent_501_not_fake_scores(client):
     response = client.post("/v1/rerank", json={"query": "q", "documents": ["a", {"text": "b"}]})
-    _assert_error(response, 503, "no reranker configured")
-    assert int(response.headers["retry-after"]) >= 1
+    _assert_error(response, 501, "no reranker configured")
+    assert response.json()["error"]["code"] == "reranker_not_configured"
+    assert "retry-after" not in response.headers  # retrying cannot help: clients must not loop
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

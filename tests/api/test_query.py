@@ -82,7 +82,7 @@ def test_code_keeps_its_line_breaks(client, kb):
 def test_health_reports_the_absent_reranker(client):
     health = client.get("/health").json()
     assert health["status"] == "degraded"
-    assert health["reranker"] == {"engine": "none", "model": None, "ready": False,
+    assert health["reranker"] == {"engine": "none", "model": None, "state": "absent", "ready": False,
                                   "error": "no reranker configured (SIFT_RERANK_ENGINE=none)", "queued": 0}
     assert health["store"]["ready"] is True and health["store"]["backend"] == "embedded"
     assert health["embedder"] == {"model": "model", "ready": True} or "/" not in health["embedder"]["model"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -85,57 +86,96 @@ def vllm_env() -> Iterator[dict[str, str]]:
             os.environ[name] = value
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def vllm_server(tiny_model: str, vllm_env: dict[str, str]) -> Iterator[str]:
-    """URL of a real vLLM OpenAI-compatible server process serving the tiny reranker on 127.0.0.1."""
-    port = _free_port()
-    log_path = CACHE / "vllm-server.log"
-    command = [
-        sys.executable, "-m", "vllm.entrypoints.launchers.api_server.entry",
-        "--model", tiny_model, "--runner", "pooling",
-        "--hf-overrides", json.dumps(QWEN3_RERANKER_OVERRIDES),
-        "--dtype", "float32", "--max-model-len", str(MAX_LENGTH), "--enforce-eager",
-        "--host", "127.0.0.1", "--port", str(port),
-    ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **vllm_env},
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+#: The name the test server serves the tiny model under: not a folder, so only the server can tokenize for it.
+SERVED_NAME = "tiny-reranker-served"
+
+
+class VllmServer:
+    """A real vLLM OpenAI-compatible server process serving the tiny reranker on 127.0.0.1:``port``.
+
+    Its own process group, so that ``kill`` takes the engine-core process down with it.
+    """
+
+    def __init__(self, model: str, env: dict[str, str], port: int | None = None) -> None:
+        self.model, self.env, self.port = model, env, port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = CACHE / f"vllm-server-{self.port}.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            sys.executable, "-m", "vllm.entrypoints.launchers.api_server.entry",
+            "--model", self.model, "--served-model-name", SERVED_NAME, "--runner", "pooling",
+            "--hf-overrides", json.dumps(QWEN3_RERANKER_OVERRIDES),
+            "--dtype", "float32", "--max-model-len", str(MAX_LENGTH), "--enforce-eager",
+            "--host", "127.0.0.1", "--port", str(self.port),
+        ]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.env},
+                start_new_session=True,
+            )
+
+    def wait_healthy(self, timeout_s: float = SERVER_START_TIMEOUT_S) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
         while True:
-            if process.poll() is not None:
-                pytest.fail(f"vLLM server exited with {process.returncode}; see {log_path}")
+            if self.process.poll() is not None:
+                pytest.fail(f"vLLM server exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
+                if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
+                    return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"vLLM server not healthy after {SERVER_START_TIMEOUT_S}s; see {log_path}")
+                pytest.fail(f"vLLM server not healthy after {timeout_s}s; see {self.log_path}")
             time.sleep(1)
-        yield url
-    finally:
-        process.terminate()
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the server's whole process group."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no shutdown, connections cut."""
+        self.signal(signal.SIGKILL)
+        assert self.process is not None
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=60)
+            self.process.wait(timeout=60)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            self.signal(signal.SIGKILL)
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def vllm_server(tiny_model: str, vllm_env: dict[str, str]) -> Iterator[str]:
+    """URL of a real vLLM server process serving the tiny reranker as ``SERVED_NAME``."""
+    server = VllmServer(tiny_model, vllm_env)
+    server.start()
+    try:
+        server.wait_healthy()
+        yield server.url
+    finally:
+        server.stop()
 
 
 ENGINE_PARAMS = [
     pytest.param("transformers", marks=pytest.mark.slow),
     pytest.param("vllm", marks=[pytest.mark.slow, pytest.mark.vllm]),
     pytest.param("vllm-http", marks=[pytest.mark.slow, pytest.mark.vllm]),
+    pytest.param("vllm-http-served-name", marks=[pytest.mark.slow, pytest.mark.vllm]),
 ]
 
 
@@ -151,8 +191,10 @@ def engine(request: pytest.FixtureRequest, tiny_model: str) -> Iterator[RerankEn
             name, model=tiny_model, max_length=MAX_LENGTH, dtype="float32", enforce_eager=True
         )
     else:
+        # "vllm-http" reads the tokenizer from the model folder; given only the served name, from the server.
         url = request.getfixturevalue("vllm_server")
-        created = create_engine(name, model=tiny_model, url=url, max_length=MAX_LENGTH)
+        model = SERVED_NAME if name == "vllm-http-served-name" else tiny_model
+        created = create_engine("vllm-http", model=model, url=url, max_length=MAX_LENGTH)
     assert created is not None
     created.warm_up()
     yield created

@@ -1,4 +1,5 @@
-"""One contract, run against every reranker engine: transformers, vllm (in-process) and vllm-http.
+"""One contract, run against every reranker engine: transformers, vllm (in-process) and vllm-http, the last
+both with the model folder's tokenizer and given only the served name (prompts cut by the server's /tokenize).
 
 Every engine must give the model card's P(yes) on the same 50 pairs (fp32, within 1e-5), hence the
 same order as each other; keep input order; let the instruction matter; and cut long documents so

@@ -1,15 +1,19 @@
-"""Engine selection and the vllm-http engine's failure handling (against a fake server)."""
+"""Engine selection and the vllm-http engine's failure handling (against a fake server and a silent socket)."""
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
+import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from rerank.base import RerankPair
 from rerank.engines import create_engine
-from rerank.errors import RerankerUnavailable
+from rerank.errors import RerankerStarting, RerankerUnavailable
 from rerank.prompt import SUFFIX, build_prompt
 from rerank.torch_engine import TransformersEngine
 from rerank.vllm_http import VllmHttpEngine
@@ -94,9 +98,9 @@ class FakeVllmServer:
         return httpx.Response(200, json={"data": data[::-1]})  # out of order on purpose
 
 
-def http_engine(tiny_model: str, server: FakeVllmServer, retries: int = 2) -> VllmHttpEngine:
+def http_engine(tiny_model: str, server: FakeVllmServer, attempts: int = 3) -> VllmHttpEngine:
     engine = VllmHttpEngine(
-        tiny_model, url="http://fake:8000", max_length=8192, retries=retries, backoff_s=0.0,
+        tiny_model, url="http://fake:8000", max_length=8192, attempts=attempts, backoff_s=0.0,
         transport=httpx.MockTransport(server),
     )
     engine.warm_up()
@@ -116,36 +120,88 @@ def test_http_engine_sends_sifts_prompts_and_keeps_order(tiny_model: str) -> Non
     assert sent["input"][1].endswith(SUFFIX) and len(sent["input"][1]) < len("long " * 1000)
 
 
-@pytest.mark.parametrize("failures", [[503], [502, 500], [httpx.ConnectError], [httpx.ReadTimeout, 503]])
-def test_http_engine_retries_5xx_and_connection_errors(tiny_model: str, failures: list) -> None:
-    engine = http_engine(tiny_model, FakeVllmServer(failures), retries=2)
+@pytest.mark.parametrize(
+    "failures", [[503], [502, 504], [httpx.ConnectError], [httpx.RemoteProtocolError, 503], [httpx.ConnectTimeout]]
+)
+def test_http_engine_retries_connection_errors_and_502_503_504(tiny_model: str, failures: list) -> None:
+    engine = http_engine(tiny_model, FakeVllmServer(failures), attempts=3)
     assert engine.score([RerankPair("q", "d")]) == [0.0]
 
 
 def test_http_engine_gives_up_as_unavailable(tiny_model: str) -> None:
-    engine = http_engine(tiny_model, FakeVllmServer([503, 503, 503]), retries=2)
+    engine = http_engine(tiny_model, FakeVllmServer([503, 503, 503]), attempts=3)
     with pytest.raises(RerankerUnavailable, match="503"):
         engine.score([RerankPair("q", "d")])
-    engine = http_engine(tiny_model, FakeVllmServer([httpx.ConnectError] * 3), retries=2)
+    engine = http_engine(tiny_model, FakeVllmServer([httpx.ConnectError] * 3), attempts=3)
     with pytest.raises(RerankerUnavailable, match="unreachable"):
         engine.score([RerankPair("q", "d")])
 
 
-def test_http_engine_does_not_retry_client_errors(tiny_model: str) -> None:
-    server = FakeVllmServer([400, 400])
-    engine = http_engine(tiny_model, server, retries=3)
-    with pytest.raises(RerankerUnavailable, match="400"):
+@pytest.mark.parametrize("failure", [400, 500, httpx.ReadTimeout], ids=["400", "500", "read-timeout"])
+def test_http_engine_does_not_retry_other_failures(tiny_model: str, failure) -> None:
+    """A read timeout means the server may still be working: a retry would pile more work onto it."""
+    server = FakeVllmServer([failure, failure])
+    engine = http_engine(tiny_model, server, attempts=3)
+    with pytest.raises(RerankerUnavailable):
         engine.score([RerankPair("q", "d")])
-    assert server.failures == [400]
+    assert server.failures == [failure]
 
 
-def test_http_engine_unreachable_at_start(tiny_model: str) -> None:
+def test_http_engine_retries_stop_at_the_deadline(tiny_model: str) -> None:
+    server = FakeVllmServer([503] * 1000)
+    engine = VllmHttpEngine(tiny_model, url="http://fake:8000", attempts=1000, backoff_s=0.05, max_backoff_s=0.05,
+                            transport=httpx.MockTransport(server))
+    engine.warm_up()
+    started = time.monotonic()
+    with pytest.raises(RerankerUnavailable, match="503"):
+        engine.score([RerankPair("q", "d")], deadline=started + 0.5)
+    assert time.monotonic() - started < 0.7
+    assert 3 < 1000 - len(server.failures) < 20  # it did retry, with pauses, and stopped
+
+
+@pytest.fixture()
+def hanging_server() -> Iterator[str]:
+    """A loopback HTTP server that is healthy and serves a model, but never answers ``/classify``."""
+    release = threading.Event()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            body = json.dumps({"data": [{"id": "reranker", "max_model_len": 512}]}).encode()
+            self.send_response(200)
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:  # noqa: N802
+            release.wait(10)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_http_engine_gives_up_on_a_hung_server_at_the_deadline(tiny_model: str, hanging_server: str) -> None:
+    engine = VllmHttpEngine(tiny_model, url=hanging_server)
+    engine.warm_up()
+    started = time.monotonic()
+    with pytest.raises(RerankerUnavailable, match="did not answer before the deadline"):
+        engine.score([RerankPair("q", "d")], deadline=started + 0.5)
+    assert 0.45 < time.monotonic() - started < 1.0  # its own deadline, not a fixed 60 s timeout, no retries
+    engine.close()
+
+
+def test_http_engine_unreachable_at_start_is_starting(tiny_model: str) -> None:
     def refuse(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    engine = VllmHttpEngine(
-        tiny_model, url="http://fake:8000", retries=1, backoff_s=0.0, transport=httpx.MockTransport(refuse)
-    )
-    with pytest.raises(RerankerUnavailable, match="unreachable"):
+    engine = VllmHttpEngine(tiny_model, url="http://fake:8000", backoff_s=0.0, transport=httpx.MockTransport(refuse))
+    with pytest.raises(RerankerStarting, match="unreachable"):
         engine.warm_up()
     assert not engine.ready

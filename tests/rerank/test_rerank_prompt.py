@@ -88,3 +88,13 @@ def test_short_document_is_untouched(tiny_tokenizer) -> None:
 def test_query_that_cannot_fit_is_an_error(tiny_tokenizer) -> None:
     with pytest.raises(ValueError, match="more than the reranker's 100"):
         truncate_document(tiny_tokenizer, "word " * 200, "document", None, max_length=100)
+
+
+def test_text_the_tokenizer_normalises_is_still_cut_to_fit(tiny_tokenizer) -> None:
+    """Qwen's tokenizer applies NFC: decoded tokens are no prefix of a decomposed text, so the cut searches."""
+    document = "Cafe\u0301 au lait, cre\u0300me bru\u0302le\u0301e. " * 80
+    assert tiny_tokenizer.decode(ids(tiny_tokenizer, document)) != document
+    cut = truncate_document(tiny_tokenizer, "q", document, None, max_length=200)
+    assert document.startswith(cut) and 0 < len(cut) < len(document)
+    assert len(ids(tiny_tokenizer, build_prompt("q", cut))) <= 200
+    assert len(ids(tiny_tokenizer, build_prompt("q", document[: len(cut) + 2]))) > 200  # the longest that fits

@@ -7,16 +7,22 @@ scoring, not ranking quality.
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.disconnect import CLIENT_CLOSED_REQUEST
 from api.service import Sift
 from api.settings import load_settings
+from rerank.errors import RerankerUnavailable
 from tests.conftest import SAMPLE_KB, upload_files
+from tests.rerank.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -59,14 +65,14 @@ def test_health_reports_a_ready_reranker(client, tiny_model):
     health = client.get("/health").json()
     assert health["status"] == "ok"
     assert health["reranker"]["engine"] == "transformers" and health["reranker"]["ready"] is True
-    assert health["reranker"]["model"] == tiny_model
+    assert health["reranker"]["model"] == Path(tiny_model).name and health["reranker"]["state"] == "ready"
 
 
 def test_rerank_endpoint_is_cohere_compatible(client, reranking):
     documents = ["Reset links expire after 30 minutes.", {"text": "Refunds take 5-10 business days."}, "VPN"]
     body = client.post("/v1/rerank", json={"query": "password reset", "documents": documents, "top_n": 2,
                                            "return_documents": True}).json()
-    assert body["model"] == reranking.reranker.status()["model"]
+    assert body["model"] == reranking.settings.rerank_served_name == Path(reranking.reranker.engine.model).name
     assert len(body["results"]) == 2
     first, second = body["results"]
     assert first["relevance_score"] >= second["relevance_score"]
@@ -116,7 +122,7 @@ def test_overload_gives_503_with_retry_after_and_degraded_queries(reranking):
 
     async def burst():
         transport = httpx.ASGITransport(app=create_app(sift=reranking))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             reranks = [client.post("/v1/rerank", json={"query": "reset", "documents": documents})
                        for _ in range(12)]
             queries = [client.post("/v1/query", json={"question": "reset password", "collection": "kb",
@@ -158,7 +164,7 @@ def test_a_model_that_cannot_load_is_reported_loudly(tmp_path, caplog):
         with TestClient(create_app(sift=service), base_url="http://localhost") as client:
             health = client.get("/health").json()
             assert health["status"] == "degraded" and health["reranker"]["ready"] is False
-            assert "failed to load" in health["reranker"]["error"]
+            assert health["reranker"]["state"] == "failed" and "not available" in health["reranker"]["error"]
             client.post("/v1/collections/x/documents", json={"documents": [{"content": "Password resets."}]})
             body = client.post("/v1/query", json={"question": "password", "collection": "x"}).json()
             assert body["reranked"] is False and "failed to load" in body["rerank_error"]
@@ -179,3 +185,81 @@ def test_a_query_too_long_for_the_reranker_is_a_client_error(client, reranking):
         assert body["reranked"] is False and "SIFT_RERANK_MAX_LENGTH" in body["rerank_error"] and body["results"]
     finally:
         engine.max_length = old
+
+
+async def _disconnecting_request(app, path: str, body: dict, *, gone_when) -> list[dict]:
+    """One request through the ASGI app whose client disconnects, once ``gone_when()``, before the answer."""
+    payload = json.dumps(body).encode()
+    messages: list[dict] = []
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": payload, "more_body": False}
+        while not gone_when():
+            await asyncio.sleep(0.01)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        messages.append(message)
+
+    headers = [(b"host", b"localhost"), (b"content-type", b"application/json"),
+               (b"content-length", str(len(payload)).encode())]
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+             "headers": headers, "client": ("127.0.0.1", 50000), "server": ("localhost", 80)}
+    await app(scope, receive, send)
+    return messages
+
+
+def test_requests_whose_caller_is_gone_are_dropped_unscored(reranking):
+    """A caller that timed out, and one whose client disconnected, wait behind a busy worker: neither is scored."""
+    service = reranking.reranker
+    app = create_app(sift=reranking)
+    busy = [f"Paragraph {i}: " + "resetting passwords and billing questions " * 150 for i in range(48)]
+
+    async def scenario() -> list[dict]:
+        scoring = asyncio.create_task(service.score("reset", busy, None))
+        while service.scoring == 0:
+            await asyncio.sleep(0.01)
+        service.timeout_s, old = 0.05, service.timeout_s
+        try:
+            with pytest.raises(RerankerUnavailable, match="timed out"):
+                await service.score("reset", ["gave up"], None)
+        finally:
+            service.timeout_s = old
+        messages = await _disconnecting_request(app, "/v1/rerank", {"query": "reset", "documents": ["went away"]},
+                                                gone_when=lambda: service.queue_depth == 2)
+        assert service.scoring == len(busy)  # both waited behind the busy batch the whole time
+        await scoring
+        assert len(await service.score("reset", ["after"], None)) == 1
+        return messages
+
+    dropped = service.dropped_requests
+    messages = asyncio.run(scenario())
+    assert messages[0]["type"] == "http.response.start" and messages[0]["status"] == CLIENT_CLOSED_REQUEST
+    assert service.dropped_requests == dropped + 2
+    assert (service.batch_requests, service.batch_pairs) == (1, 1)  # the last engine call: "after" alone
+
+
+def test_a_reranker_server_that_is_not_up_is_loading_not_failed(tmp_path):
+    settings = load_settings(_env_file=None, data_dir=tmp_path / "data", rerank_engine="vllm-http",
+                             rerank_url=f"http://127.0.0.1:{free_port()}", rerank_model="Qwen3-Reranker-4B")
+    service = Sift(settings)
+    service.start()
+    try:
+        with TestClient(create_app(sift=service), base_url="http://localhost") as client:
+            reranker = client.get("/health").json()["reranker"]
+            assert (reranker["state"], reranker["ready"]) == ("loading", False) and "loading" in reranker["error"]
+            client.post("/v1/collections/x/documents", json={"documents": [{"content": "Password resets."}]})
+            body = client.post("/v1/query", json={"question": "password", "collection": "x"}).json()
+            assert body["reranked"] is False and "loading" in body["rerank_error"] and body["results"]
+            refused = client.post("/v1/rerank", json={"query": "q", "documents": ["a"]})
+            assert refused.status_code == 503 and int(refused.headers["retry-after"]) >= 1
+            assert refused.json()["error"]["code"] == "reranker_unavailable"
+    finally:
+        started = time.monotonic()
+        asyncio.run(service.close())
+        assert time.monotonic() - started < 5  # the background loader stops with the service
