@@ -21,7 +21,13 @@ from ingest.errors import (
     UnsupportedContentType,
 )
 from rerank.errors import PromptTooLong, RerankerOverloaded, RerankError
-from retrieval.errors import CollectionNotFound, DocumentNotFound, RetrievalError, StoreUnavailable
+from retrieval.errors import (
+    CollectionExists,
+    CollectionNotFound,
+    DocumentNotFound,
+    RetrievalError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (EmptyDocument, 422, "empty_document"),
     (IngestError, 400, "invalid_document"),
     (CollectionNotFound, 404, "collection_not_found"),
+    (CollectionExists, 409, "collection_exists"),
     (DocumentNotFound, 404, "document_not_found"),
     (JobNotFound, 404, "job_not_found"),
     (StoreUnavailable, 503, "store_unavailable"),
@@ -88,7 +95,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal_error", f"internal error: {type(exc).__name__}")
 
 
-HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict",
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 

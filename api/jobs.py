@@ -130,6 +130,13 @@ class JobStore:
             self._db.execute("UPDATE jobs SET state = ?, error = ?, updated_at = ? WHERE id = ?",
                              ("failed" if error else "done", error, time.time(), job_id))
 
+    def waiting(self) -> dict[str, int]:
+        """How many jobs are queued and running: the ingestion queue's depth."""
+        with self._lock:
+            rows = dict(self._db.execute("SELECT state, COUNT(*) FROM jobs WHERE state IN ('queued', 'running') "
+                                         "GROUP BY state").fetchall())
+        return {"queued": rows.get("queued", 0), "running": rows.get("running", 0)}
+
     def get(self, job_id: str) -> dict[str, Any] | None:
         """The job's state, progress, per-file errors and written documents."""
         with self._lock:
