@@ -125,3 +125,17 @@ def test_clean_many_files_into_a_folder(tmp_path):
     printed = subprocess.run(SIFT + ["clean", str(SAMPLE_KB / "api-authentication.html")], capture_output=True,
                              text=True, cwd=REPO, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert "```" in printed.stdout and "def list_projects():\n" in printed.stdout
+
+
+@pytest.mark.slow
+def test_collections_create_list_delete_in_process(tmp_path):
+    env = _env(tmp_path / "data", _free_port())
+    created = _run(["collections", "create", "help", "--instruction", "Find refunds"], env)
+    assert created.returncode == 0, created.stderr
+    listed = json.loads(_run(["collections", "list", "--json"], env).stdout)
+    assert [(c["name"], c["documents"], c["instruction"]) for c in listed] == [("help", 0, "Find refunds")]
+    refused = _run(["collections", "delete", "help"], env)  # no --yes and no terminal: aborted
+    assert refused.returncode == 1 and "Aborted" in refused.stderr
+    deleted = _run(["collections", "delete", "help", "--yes"], env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert "deleted collection 'help' (0 documents)" in deleted.stdout
