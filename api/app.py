@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api.auth import auth_required
 from api.errors import install_error_handlers
@@ -17,6 +18,7 @@ from api.ratelimit import RateLimits
 from api.routes import collections, documents, health, keys, query, rerank, whoami
 from api.service import Sift
 from api.settings import Settings, get_settings
+from api.ui.router import install_console
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
                 await service.close()
             app.state.keys.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from files in that package, not from a CDN.
+    app = FastAPIOffline(
         title="Sift",
         version="0.1.0",
         summary="Knowledge-base retrieval with Qdrant and a Qwen3 reranker: cited answer context.",
@@ -63,7 +66,27 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
     for router in (collections.router, documents.router, documents.jobs_router, query.router, rerank.router,
                    keys.router, whoami.router, health.router):
         app.include_router(router)
+    install_console(app)
+    hoist_schema_defs(app)
     return app
+
+
+def hoist_schema_defs(app: FastAPI) -> None:
+    """Move the ``$defs`` of request schemas given in ``openapi_extra`` (the upload's JSON body) into
+    ``components/schemas``, where their ``$ref``s point: ReDoc and Swagger UI fail on dangling refs."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for operations in schema["paths"].values():
+                for operation in operations.values():
+                    for media in operation.get("requestBody", {}).get("content", {}).values():
+                        components.update(media.get("schema", {}).pop("$defs", {}))
+        return app.openapi_schema
+
+    app.openapi = openapi
 
 
 def log_access_mode(settings: Settings, keys: KeyStore) -> None:
