@@ -121,10 +121,10 @@ class Visit:
         if response.status >= 400 and not path.startswith(("/v1/", "/health")):
             self.console_errors.append(f"{response.status} for {response.url}")
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, *, full_page: bool = True) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def close(self) -> None:

@@ -93,24 +93,23 @@ const Sift = {
 };
 
 async function identify() {
-  Sift.health = await Sift.api("/health");
+  // Both at once: a page should not wait for one round trip after another.
+  const [health, me] = await Promise.allSettled([Sift.api("/health"), Sift.api("/v1/whoami")]);
+  if (health.status === "rejected") throw health.reason;
+  Sift.health = health.value;
   const content = document.getElementById("content");
   const who = document.getElementById("who");
-  if (Sift.health.auth === "keys" && !Sift.key()) {
+  if (me.status === "rejected") {
+    if (me.reason.status !== 401) throw me.reason;
     content.hidden = true;
     document.getElementById("key-panel").hidden = false;
+    if (Sift.key()) {
+      Sift.forgetKey();
+      document.getElementById("key-error").textContent = me.reason.message;
+    }
     return false;
   }
-  try {
-    Sift.me = await Sift.api("/v1/whoami");
-  } catch (error) {
-    if (error.status !== 401) throw error;
-    Sift.forgetKey();
-    content.hidden = true;
-    document.getElementById("key-panel").hidden = false;
-    document.getElementById("key-error").textContent = error.message;
-    return false;
-  }
+  Sift.me = me.value;
   if (Sift.health.auth === "keys") {
     const where = Sift.me.collections ? Sift.me.collections.join(", ") : Sift.t("all_collections");
     who.textContent = Sift.t("who_key", { name: Sift.me.name, scopes: Sift.me.scopes.join(", "), collections: where });

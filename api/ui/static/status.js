@@ -2,14 +2,14 @@
 "use strict";
 
 Sift.start(async () => {
-  document.getElementById("status-refresh").addEventListener("click", render);
-  render();
-  setInterval(render, 5000);
+  const refresh = async () => render(await Sift.api("/health"));
+  document.getElementById("status-refresh").addEventListener("click", refresh);
+  render(Sift.health);
+  setInterval(refresh, 5000);
 });
 
-async function render() {
+function render(h) {
   const { el, t } = Sift;
-  const h = await Sift.api("/health");
   const overall = document.getElementById("status-overall");
   overall.textContent = h.status === "ok" ? t("status_ok") : t("status_degraded");
   overall.classList.toggle("warn", h.status !== "ok");
