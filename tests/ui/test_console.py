@@ -60,6 +60,14 @@ def test_playground_says_plainly_that_no_reranker_is_loaded(plain_site, visit):
     v.screenshot("rerank-no-reranker")
 
 
+DROPPED_FILE = """() => {
+    const dropped = new DataTransfer();
+    dropped.items.add(new File(["# Dropped page\\n\\nThis page arrived by drag and drop."], "dropped.md",
+                               {type: "text/markdown"}));
+    return dropped;
+}"""
+
+
 def _zip_of(*names: str) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -89,9 +97,11 @@ def test_upload_ask_read_and_delete(site, visit):
         "buffer": _zip_of("billing-refunds.html", "two-factor-zh.html")}])
     expect(status).to_have_text("Done. Documents written: 2; files failed: 1.")
     assert "guides/empty.html" in page.locator("#upload-problems").inner_text()
+    page.locator("#dropzone").dispatch_event("drop", {"dataTransfer": page.evaluate_handle(DROPPED_FILE)})
+    expect(status).to_have_text("Done. Documents written: 1; files failed: 0.")
     rows = page.locator("#documents tr")
-    expect(rows).to_have_count(3)
-    expect(page.locator("#page-info")).to_have_text("1–3 of 3")
+    expect(rows).to_have_count(4)
+    expect(page.locator("#page-info")).to_have_text("1–4 of 4")
     v.screenshot("collection")
     page.get_by_label("Search titles").fill("refund")
     page.get_by_role("button", name="Search").click()
@@ -124,7 +134,7 @@ def test_upload_ask_read_and_delete(site, visit):
     v.screenshot("document")
     page.get_by_role("button", name="Delete document").click()
     page.wait_for_url(re.compile(r"/ui/kb/help$"))
-    page.wait_for_function("document.querySelectorAll('#documents tr').length === 2")
+    page.wait_for_function("document.querySelectorAll('#documents tr').length === 3")
     assert "reset-password.html" not in page.locator("#documents").inner_text()
 
     page.goto("/ui/kb")
