@@ -50,7 +50,7 @@ def test_playground_ranks_lines_by_the_reranker(site, reranking_sift, visit):
     assert [float(c[1]) for c in cells] == pytest.approx([expected[i] for i in order], abs=1e-3)
 
 
-def test_playground_says_plainly_that_no_reranker_is_loaded(plain_site, visit):
+def test_without_a_reranker_the_console_says_so(plain_site, sift, collection, visit):
     v = visit(plain_site)
     v.page.goto("/ui/rerank")
     note = v.page.locator("#reranker-note")
@@ -58,6 +58,16 @@ def test_playground_says_plainly_that_no_reranker_is_loaded(plain_site, visit):
     expect(note).to_contain_text("SIFT_RERANK_ENGINE")
     expect(v.page.get_by_role("button", name="Rerank")).to_be_disabled()
     v.screenshot("rerank-no-reranker")
+
+    sift.ingest(collection, [IngestItem(content=(SAMPLE_KB / "reset-password.html").read_bytes(),
+                                        name="reset-password.html")])
+    v.page.goto(f"/ui/ask?collection={collection}")
+    v.page.get_by_label("Question").fill(QUERY)
+    v.page.get_by_role("button", name="Ask").click()
+    expect(v.page.locator("#ask-reranked")).to_have_text(
+        "Not reranked, shown in retrieval order: no reranker configured (SIFT_RERANK_ENGINE=none)")
+    assert "rerank" not in v.page.locator("#ask-timings").inner_text()
+    expect(v.page.locator("#ask-results li .scores").first).to_contain_text("score")
 
 
 DROPPED_FILE = """() => {
@@ -77,7 +87,7 @@ def _zip_of(*names: str) -> bytes:
     return buffer.getvalue()
 
 
-def test_upload_ask_read_and_delete(site, visit):
+def test_upload_ask_read_and_delete(site, visit, tmp_path):
     url, _ = site
     v = visit(url)
     page = v.page
@@ -97,11 +107,18 @@ def test_upload_ask_read_and_delete(site, visit):
         "buffer": _zip_of("billing-refunds.html", "two-factor-zh.html")}])
     expect(status).to_have_text("Done. Documents written: 2; files failed: 1.")
     assert "guides/empty.html" in page.locator("#upload-problems").inner_text()
+    folder = tmp_path / "handbook"
+    (folder / "billing").mkdir(parents=True)
+    (folder / "intro.md").write_text("# Handbook\n\nWelcome to the team handbook.")
+    (folder / "billing" / "invoices.md").write_text("# Invoices\n\nInvoices are sent on the first of the month.")
+    page.get_by_label("Folder").set_input_files(str(folder))
+    expect(status).to_have_text("Done. Documents written: 2; files failed: 0.")
+    expect(page.locator("#documents")).to_contain_text("handbook/billing/invoices.md")
     page.locator("#dropzone").dispatch_event("drop", {"dataTransfer": page.evaluate_handle(DROPPED_FILE)})
     expect(status).to_have_text("Done. Documents written: 1; files failed: 0.")
     rows = page.locator("#documents tr")
-    expect(rows).to_have_count(4)
-    expect(page.locator("#page-info")).to_have_text("1–4 of 4")
+    expect(rows).to_have_count(6)
+    expect(page.locator("#page-info")).to_have_text("1–6 of 6")
     v.screenshot("collection")
     page.get_by_label("Search titles").fill("refund")
     page.get_by_role("button", name="Search").click()
@@ -134,7 +151,7 @@ def test_upload_ask_read_and_delete(site, visit):
     v.screenshot("document")
     page.get_by_role("button", name="Delete document").click()
     page.wait_for_url(re.compile(r"/ui/kb/help$"))
-    page.wait_for_function("document.querySelectorAll('#documents tr').length === 3")
+    page.wait_for_function("document.querySelectorAll('#documents tr').length === 5")
     assert "reset-password.html" not in page.locator("#documents").inner_text()
 
     page.goto("/ui/kb")
