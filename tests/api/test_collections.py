@@ -104,3 +104,15 @@ def test_collection_routes_check_scope_and_collection(keyed, collection):
     me = client.get("/v1/whoami", headers=as_writer).json()
     assert me["name"] == "writer" and me["scopes"] == ["write"] and me["collections"] == [collection]
     assert client.get("/v1/whoami").status_code == 401
+
+
+def test_a_collection_delete_cut_short_is_finished_at_the_next_start(client, sift, collection):
+    upload_files(client, collection, [SAMPLE_KB / "billing-refunds.html", SAMPLE_KB / "reset-password.html"])
+    assert point_count(sift, collection) > 0
+    # What a crash right after the catalog forgot the collection leaves: its chunks, and their journal rows.
+    assert sorted(sift.index.catalog.remove_collection(collection)) == ["billing-refunds.html", "reset-password.html"]
+    assert client.get(f"/v1/collections/{collection}/documents").status_code == 404
+    assert point_count(sift, collection) > 0
+    assert sift.index.recover() == 2
+    assert point_count(sift, collection) == 0
+    assert sift.index.catalog.pending_writes() == []
