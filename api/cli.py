@@ -152,6 +152,81 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (from `
     typer.echo(f"revoked key {key.id} ({key.name})")
 
 
+collections_app = typer.Typer(help="Collections: list, create, delete (through the running server if one is up).",
+                              no_args_is_help=True)
+app.add_typer(collections_app, name="collections")
+
+
+def _collections_call(method: str, path: str, body: dict | None = None) -> dict:
+    """``method path`` of /v1/collections on the running server, or the same service call in-process."""
+    settings = get_settings()
+    _configure_logging(settings)
+    server = _running_server(settings)
+    if server:
+        response = httpx.request(method, f"{server}/v1/collections{path}", json=body, timeout=600.0,
+                                 headers=_auth_headers(settings))
+        if response.status_code >= 400:
+            raise typer.Exit(_fail(response))
+        return response.json()
+    from api.routes.documents import collection_out
+    from api.service import Sift
+    from retrieval.errors import RetrievalError
+
+    sift = Sift(settings)
+    sift.start()
+    try:
+        if method == "GET":
+            return {"collections": [collection_out(c).model_dump() for c in sift.index.collections()]}
+        if method == "POST":
+            return collection_out(sift.index.create_collection(body["name"], body.get("instruction"))).model_dump()
+        name = path.lstrip("/")
+        return {"name": name, "documents": sift.index.delete_collection(name)}
+    except RetrievalError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        asyncio.run(sift.close())
+
+
+@collections_app.command("list")
+def collections_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Every collection with its document count and rerank instruction."""
+    collections = _collections_call("GET", "")["collections"]
+    if as_json:
+        typer.echo(json.dumps(collections, ensure_ascii=False, indent=2))
+        return
+    for c in collections:
+        typer.echo(f"{c['name']:<24} {c['documents']:>7} documents  {c['instruction'] or ''}")
+
+
+@collections_app.command("create")
+def collections_create(
+    name: Annotated[str, typer.Argument(help="The new collection's name.")],
+    instruction: Annotated[str | None, typer.Option(help="Its default rerank instruction.")] = None,
+) -> None:
+    """Create an empty collection."""
+    from api.schemas import CollectionIn
+
+    try:
+        body = CollectionIn(name=name, instruction=instruction).model_dump()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    created = _collections_call("POST", "", body)
+    typer.echo(f"created collection {created['name']!r}")
+
+
+@collections_app.command("delete")
+def collections_delete(
+    name: Annotated[str, typer.Argument(help="The collection to delete with all its documents.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete a collection and every document and chunk in it."""
+    if not yes:
+        typer.confirm(f"Delete the collection {name!r} and all its documents?", abort=True)
+    deleted = _collections_call("DELETE", f"/{name}")
+    typer.echo(f"deleted collection {deleted['name']!r} ({deleted['documents']} documents)")
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs.")],

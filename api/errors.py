@@ -23,7 +23,13 @@ from ingest.errors import (
     UnsupportedContentType,
 )
 from rerank.errors import PromptTooLong, RerankerNotConfigured, RerankerOverloaded, RerankError
-from retrieval.errors import CollectionNotFound, DocumentNotFound, RetrievalError, StoreUnavailable
+from retrieval.errors import (
+    CollectionExists,
+    CollectionNotFound,
+    DocumentNotFound,
+    RetrievalError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (EmptyDocument, 422, "empty_document"),
     (IngestError, 400, "invalid_document"),
     (CollectionNotFound, 404, "collection_not_found"),
+    (CollectionExists, 409, "collection_exists"),
     (DocumentNotFound, 404, "document_not_found"),
     (JobNotFound, 404, "job_not_found"),
     (SourceNotFound, 404, "source_not_found"),
@@ -113,7 +120,7 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 FIXED_MESSAGES = {"catalog_unavailable": "the catalog database is busy or unavailable; try again shortly"}
-HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+HTTP_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict",
               405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
 

@@ -140,6 +140,13 @@ class JobStore:
             log.info("pruned %d finished ingestion job(s)", removed)
         return removed
 
+    def waiting(self) -> dict[str, int]:
+        """How many jobs are queued and running: the ingestion queue's depth."""
+        with self._lock:
+            rows = dict(self._db.execute("SELECT state, COUNT(*) FROM jobs WHERE state IN ('queued', 'running') "
+                                         "GROUP BY state").fetchall())
+        return {"queued": rows.get("queued", 0), "running": rows.get("running", 0)}
+
     def get(self, job_id: str) -> dict[str, Any] | None:
         """The job's state, progress, per-file errors and written documents."""
         with self._lock:

@@ -95,6 +95,21 @@ class DocumentOut(BaseModel):
 
 class DocumentsOut(BaseModel):
     documents: list[DocumentOut]
+    total: int = Field(description="Documents matching the request (every page of them).")
+    offset: int = 0
+    limit: int | None = Field(None, description="The page size asked for; null: every document.")
+
+
+class ChunkOut(BaseModel):
+    id: str
+    index: int
+    heading: str = Field(description="The heading path above the chunk (H1 > H2 > …).")
+    text: str
+
+
+class DocumentChunksOut(BaseModel):
+    document: DocumentOut
+    chunks: list[ChunkOut] = Field(description="The live version's chunks in document order.")
 
 
 class CollectionOut(BaseModel):
@@ -106,6 +121,16 @@ class CollectionOut(BaseModel):
 
 class CollectionsOut(BaseModel):
     collections: list[CollectionOut]
+
+
+class CollectionIn(Strict):
+    name: str = Field(..., pattern=COLLECTION_PATTERN)
+    instruction: str | None = Field(None, max_length=2000, description="Default rerank instruction.")
+
+
+class CollectionDeleted(BaseModel):
+    name: str
+    documents: int = Field(description="How many documents were deleted with it.")
 
 
 class CollectionSettingsIn(Strict):
@@ -262,9 +287,18 @@ class ProbeOut(BaseModel):
     reason: str | None = None
 
 
+class WhoAmIOut(BaseModel):
+    name: str = Field(description="The key's name; 'open' while the server needs no key.")
+    key_id: str | None
+    scopes: list[str]
+    collections: list[str] | None = Field(description="Collections the key may use; null = every collection.")
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "degraded"]
+    version: str | None = None
     auth: Literal["open", "keys", "off"] = Field(description="open: no keys exist (loopback only); keys: required.")
     store: dict[str, Any]
     embedder: dict[str, Any]
     reranker: RerankerHealth
+    jobs: dict[str, int] | None = Field(None, description="Ingestion jobs by state: queued, running.")

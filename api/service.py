@@ -268,7 +268,9 @@ class Sift:
                 reranker["error"] = "the reranker is loading; answers are in retrieval order until it is up"
             elif reranker["error"] and reranker["engine"] != "none":
                 reranker["error"] = "the reranker is not available; the server log says why"
-        return {"status": "ok" if ok else "degraded", "store": store, "embedder": embedder, "reranker": reranker}
+        jobs = self._jobs.jobs.waiting() if self._jobs is not None else None
+        return {"status": "ok" if ok else "degraded", "store": store, "embedder": embedder, "reranker": reranker,
+                "jobs": jobs}
 
 
 def _ms(start: float, end: float) -> float:

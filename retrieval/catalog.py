@@ -120,6 +120,27 @@ class Catalog:
                 "INSERT OR IGNORE INTO collections (name, created_at) VALUES (?, ?)", (name, time.time())
             )
 
+    def create_collection(self, name: str, instruction: str | None = None) -> bool:
+        """Create the collection; False (and nothing changed) if it already exists."""
+        with self._lock:
+            cursor = self._db.execute("INSERT OR IGNORE INTO collections (name, instruction, created_at) "
+                                      "VALUES (?, ?, ?)", (name, instruction, time.time()))
+        return cursor.rowcount > 0
+
+    def remove_collection(self, name: str) -> list[str]:
+        """Forget the collection and its documents in one transaction, journaling a pending write for each
+        document so that ``pending_writes`` names their chunks until ``end_write``; returns their ids."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            doc_ids = [row[0] for row in self._db.execute(
+                "SELECT doc_id FROM documents WHERE collection = ?", (name,))]
+            now = time.time()
+            self._db.executemany("INSERT OR REPLACE INTO pending_writes VALUES (?, ?, '', ?)",
+                                 [(name, doc_id, now) for doc_id in doc_ids])
+            self._db.execute("DELETE FROM collections WHERE name = ?", (name,))
+            self._db.execute("COMMIT")
+        return doc_ids
+
     def set_instruction(self, name: str, instruction: str | None) -> None:
         """Set the collection's default rerank instruction (None clears it)."""
         with self._lock:
@@ -150,12 +171,23 @@ class Catalog:
             ).fetchone()
         return DocumentRecord(*row) if row else None
 
-    def documents(self, collection: str) -> list[DocumentRecord]:
+    def documents(self, collection: str, *, limit: int | None = None, offset: int = 0,
+                  search: str | None = None) -> list[DocumentRecord]:
+        """The collection's documents by id; a page of them with ``limit``/``offset``, and only those whose
+        title or id contains ``search`` (case-insensitive) when given."""
+        where, args = _document_filter(collection, search)
         with self._lock:
             rows = self._db.execute(
-                "SELECT * FROM documents WHERE collection = ? ORDER BY doc_id", (collection,)
+                f"SELECT * FROM documents WHERE {where} ORDER BY doc_id LIMIT ? OFFSET ?",
+                (*args, -1 if limit is None else limit, offset),
             ).fetchall()
         return [DocumentRecord(*row) for row in rows]
+
+    def count_documents(self, collection: str, *, search: str | None = None) -> int:
+        """How many documents ``documents`` would list without a page."""
+        where, args = _document_filter(collection, search)
+        with self._lock:
+            return self._db.execute(f"SELECT COUNT(*) FROM documents WHERE {where}", args).fetchone()[0]
 
     def live_hashes(self, collection: str, doc_ids: Iterable[str]) -> dict[str, str]:
         """``doc_id -> content_hash`` of the live version of each listed document that exists."""
@@ -202,3 +234,12 @@ class Catalog:
                 "DELETE FROM documents WHERE collection = ? AND doc_id = ?", (collection, doc_id)
             )
         return cursor.rowcount > 0
+
+
+def _document_filter(collection: str, search: str | None) -> tuple[str, tuple]:
+    """SQL condition and arguments: the collection's documents, those matching ``search`` if given."""
+    if not search:
+        return "collection = ?", (collection,)
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return ("collection = ? AND (title LIKE ? ESCAPE '\\' OR doc_id LIKE ? ESCAPE '\\')",
+            (collection, pattern, pattern))

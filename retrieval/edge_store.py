@@ -29,12 +29,23 @@ from pathlib import Path
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_edge_filter
-from retrieval.store import DENSE, INDEXED_FIELDS, LEXICAL, ScoredPoint, Sparse, StoredPoint, Where, store_operation
+from retrieval.store import (
+    DENSE,
+    INDEXED_FIELDS,
+    LEXICAL,
+    PointPayload,
+    ScoredPoint,
+    Sparse,
+    StoredPoint,
+    Where,
+    store_operation,
+)
 
 log = logging.getLogger(__name__)
 
 
 CURRENT = "CURRENT.json"
+SCROLL_PAGE = 256
 HNSW_EF = 512  # search-time beam width: recall@50 >= 0.98 against exact search (bench/retrieval.py)
 
 
@@ -290,6 +301,21 @@ class EdgeStore:
 
         return QueryRequest(limit=limit, query=Query.Nearest(_sparse(query), using=LEXICAL),
                             filter=to_edge_filter(where), with_payload=True, with_vector=False)
+
+    @store_operation("read points")
+    def scroll(self, where: Where, *, limit: int) -> list[PointPayload]:
+        from qdrant_edge import ScrollRequest
+
+        found: list[PointPayload] = []
+        offset = None
+        while len(found) < limit:
+            records, offset = self.shard.scroll(ScrollRequest(
+                offset=offset, limit=min(limit - len(found), SCROLL_PAGE), filter=to_edge_filter(where),
+                with_payload=True, with_vector=False))
+            found.extend(PointPayload(str(r.id), r.payload or {}) for r in records)
+            if offset is None or not records:
+                break
+        return found
 
     @store_operation("count points")
     def count(self, where: Where | None = None) -> int:

@@ -17,5 +17,9 @@ class CollectionNotFound(RetrievalError):
     """No collection of that name exists."""
 
 
+class CollectionExists(RetrievalError):
+    """A collection of that name already exists."""
+
+
 class DocumentNotFound(RetrievalError):
     """No document with that id exists in the collection."""

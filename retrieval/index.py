@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 from ingest.models import Chunk, Document
 from retrieval.catalog import Catalog, CollectionRecord, DocumentRecord
-from retrieval.errors import CollectionNotFound, DocumentNotFound
+from retrieval.errors import CollectionExists, CollectionNotFound, DocumentNotFound
 from retrieval.filters import user_filters
 from retrieval.fusion import DEFAULT_FUSION, fuse
 from retrieval.lexical import LexicalEncoder
-from retrieval.points import Candidate, candidate_from_hit, chunk_points
+from retrieval.points import Candidate, StoredChunk, candidate_from_hit, chunk_points, stored_chunk
 from retrieval.store import ScoredPoint, Sparse, VectorStore, Where
 
 log = logging.getLogger(__name__)
@@ -87,9 +87,45 @@ class KnowledgeIndex:
             raise CollectionNotFound(f"collection {name!r} does not exist")
         return record
 
-    def documents(self, collection: str) -> list[DocumentRecord]:
+    def create_collection(self, name: str, instruction: str | None = None) -> CollectionRecord:
+        """A new empty collection, or ``CollectionExists``."""
+        if not self.catalog.create_collection(name, instruction):
+            raise CollectionExists(f"collection {name!r} already exists")
+        return self.require_collection(name)
+
+    def delete_collection(self, name: str) -> int:
+        """Remove the collection, its documents and all their chunks; returns how many documents it held.
+
+        The catalog forgets them first (journaling each as a pending write), so searches stop seeing
+        them at once; a crash before the chunks are gone leaves them to ``recover``.
+        """
+        self.require_collection(name)
+        with self._write_lock:
+            doc_ids = self.catalog.remove_collection(name)
+            self.store.delete(Where(must={"collection": name}))
+            for doc_id in doc_ids:
+                self.catalog.end_write(name, doc_id, "")
+        log.info("deleted collection %s (%d documents)", name, len(doc_ids))
+        return len(doc_ids)
+
+    def documents(self, collection: str, *, limit: int | None = None, offset: int = 0,
+                  search: str | None = None) -> list[DocumentRecord]:
+        """The collection's documents by id (a page with ``limit``/``offset``; ``search`` in title or id)."""
         self.require_collection(collection)
-        return self.catalog.documents(collection)
+        return self.catalog.documents(collection, limit=limit, offset=offset, search=search)
+
+    def count_documents(self, collection: str, *, search: str | None = None) -> int:
+        self.require_collection(collection)
+        return self.catalog.count_documents(collection, search=search)
+
+    def chunks(self, collection: str, doc_id: str) -> list[StoredChunk]:
+        """The chunks of the document's live version, in document order."""
+        record = self.document(collection, doc_id)
+        points = self.store.scroll(
+            Where(must={"collection": collection, "doc_id": doc_id, "content_hash": record.content_hash}),
+            limit=max(record.chunks, 1),
+        )
+        return sorted((stored_chunk(p.id, p.payload) for p in points), key=lambda chunk: chunk.index)
 
     def document(self, collection: str, doc_id: str) -> DocumentRecord:
         self.require_collection(collection)

@@ -78,3 +78,19 @@ def candidate_from_hit(point_id: str, score: float, payload: Mapping[str, Any]) 
         score=score,
         content_hash=payload.get("content_hash", ""),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChunk:
+    """A chunk of a document's live version as the index holds it."""
+
+    chunk_id: str
+    index: int
+    heading: str
+    text: str
+
+
+def stored_chunk(point_id: str, payload: Mapping[str, Any]) -> StoredChunk:
+    """A ``StoredChunk`` from a point's payload."""
+    return StoredChunk(chunk_id=point_id, index=int(payload.get("chunk_index", 0)),
+                       heading=payload.get("heading", ""), text=payload.get("text", ""))

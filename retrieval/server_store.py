@@ -7,9 +7,21 @@ from collections.abc import Sequence
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_client_filter
-from retrieval.store import DENSE, INDEXED_FIELDS, LEXICAL, ScoredPoint, Sparse, StoredPoint, Where, store_operation
+from retrieval.store import (
+    DENSE,
+    INDEXED_FIELDS,
+    LEXICAL,
+    PointPayload,
+    ScoredPoint,
+    Sparse,
+    StoredPoint,
+    Where,
+    store_operation,
+)
 
 log = logging.getLogger(__name__)
+
+SCROLL_PAGE = 256
 
 
 class ServerStore:
@@ -114,6 +126,19 @@ class ServerStore:
     def _lexical_request(query: Sparse, limit: int, where: Where) -> dict:
         return {"query": _sparse(query), "using": LEXICAL, "filter": to_client_filter(where),
                 "limit": limit, "with_payload": True}
+
+    @store_operation("read points")
+    def scroll(self, where: Where, *, limit: int) -> list[PointPayload]:
+        found: list[PointPayload] = []
+        offset = None
+        while len(found) < limit:
+            records, offset = self._client.scroll(
+                self.collection, scroll_filter=to_client_filter(where), limit=min(limit - len(found), SCROLL_PAGE),
+                offset=offset, with_payload=True, with_vectors=False)
+            found.extend(PointPayload(str(r.id), r.payload or {}) for r in records)
+            if offset is None or not records:
+                break
+        return found
 
     @store_operation("count points")
     def count(self, where: Where | None = None) -> int:

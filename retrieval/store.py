@@ -60,6 +60,14 @@ class ScoredPoint:
     payload: Mapping[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class PointPayload:
+    """A stored point read back without its vectors: id and payload."""
+
+    id: str
+    payload: Mapping[str, Any]
+
+
 def store_operation(what: str) -> Callable[[F], F]:
     """Turn any failure of the engine or the server inside the decorated method into ``StoreUnavailable``
     (503 with Retry-After), logged with its cause; the client's message names what failed, not how."""
@@ -106,6 +114,9 @@ class VectorStore(Protocol):
     def search_both(self, vector: Sequence[float], query: Sparse, *, limit: int, where: Where
                     ) -> tuple[list[ScoredPoint], list[ScoredPoint]]:
         """Dense and lexical candidates in one batched request to the engine."""
+
+    def scroll(self, where: Where, *, limit: int) -> list[PointPayload]:
+        """Up to ``limit`` points matching ``where``, with payloads and without vectors, in id order."""
 
     def count(self, where: Where | None = None) -> int:
         """Number of points matching ``where`` (all points when None)."""

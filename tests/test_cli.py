@@ -147,3 +147,16 @@ def test_sync_a_help_centre_in_process(tmp_path):
         assert listed.returncode == 0, listed.stderr
         (source,) = json.loads(listed.stdout)
         assert source["url"] == f"{site.url}/hc/" and source["last_run"]["counts"]["created"] == 2
+
+
+def test_collections_create_list_delete_in_process(tmp_path):
+    env = _env(tmp_path / "data", _free_port())
+    created = _run(["collections", "create", "help", "--instruction", "Find refunds"], env)
+    assert created.returncode == 0, created.stderr
+    listed = json.loads(_run(["collections", "list", "--json"], env).stdout)
+    assert [(c["name"], c["documents"], c["instruction"]) for c in listed] == [("help", 0, "Find refunds")]
+    refused = _run(["collections", "delete", "help"], env)  # no --yes and no terminal: aborted
+    assert refused.returncode == 1 and "Aborted" in refused.stderr
+    deleted = _run(["collections", "delete", "help", "--yes"], env)
+    assert deleted.returncode == 0, deleted.stderr
+    assert "deleted collection 'help' (0 documents)" in deleted.stdout

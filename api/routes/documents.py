@@ -24,7 +24,7 @@ from api.schemas import (
     JobOut,
 )
 from api.uploads import read_upload
-from retrieval.catalog import DocumentRecord
+from retrieval.catalog import CollectionRecord, DocumentRecord
 
 router = APIRouter(prefix="/v1/collections", tags=["documents"], responses=ERROR_RESPONSES)
 jobs_router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -79,14 +79,22 @@ async def upload_documents(
 
 
 @router.get("/{collection}/documents", response_model=DocumentsOut)
-async def list_documents(collection: CollectionName, sift: SiftDep, _: QueryAccess) -> DocumentsOut:
-    """Every document of the collection, with its live version's hash and chunk count."""
-    return DocumentsOut(documents=[_document_out(r) for r in sift.index.documents(collection)])
+async def list_documents(
+    collection: CollectionName, sift: SiftDep, _: QueryAccess,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="Page size; default: every document.")] = None,
+    offset: Annotated[int, Query(ge=0, description="Documents to skip (by id order).")] = 0,
+    q: Annotated[str | None, Query(max_length=200, description="Only titles or ids containing this.")] = None,
+) -> DocumentsOut:
+    """The collection's documents by id, with their live version's hash and chunk count; ``total`` counts all
+    that match, so ``limit``/``offset`` page through them."""
+    records = await run_in_threadpool(sift.index.documents, collection, limit=limit, offset=offset, search=q)
+    total = await run_in_threadpool(sift.index.count_documents, collection, search=q)
+    return DocumentsOut(documents=[document_out(r) for r in records], total=total, offset=offset, limit=limit)
 
 
 @router.get("/{collection}/documents/{doc_id:path}", response_model=DocumentOut)
 async def get_document(collection: CollectionName, doc_id: str, sift: SiftDep, _: QueryAccess) -> DocumentOut:
-    return _document_out(sift.index.document(collection, doc_id))
+    return document_out(sift.index.document(collection, doc_id))
 
 
 @router.delete("/{collection}/documents/{doc_id:path}", status_code=204)
@@ -100,8 +108,7 @@ async def delete_document(collection: CollectionName, doc_id: str, sift: SiftDep
 async def list_collections(sift: SiftDep, principal: QueryAccess) -> CollectionsOut:
     """The collections this key may use."""
     return CollectionsOut(collections=[
-        CollectionOut(name=c.name, documents=c.documents, instruction=c.instruction, created_at=c.created_at)
-        for c in await run_in_threadpool(sift.index.collections) if principal.may_use(c.name)
+        collection_out(c) for c in await run_in_threadpool(sift.index.collections) if principal.may_use(c.name)
     ])
 
 
@@ -111,11 +118,14 @@ async def update_collection(collection: CollectionName, body: CollectionSettings
     """Set the collection's default rerank instruction (used when a query gives none)."""
     sift.index.require_collection(collection)
     sift.index.catalog.set_instruction(collection, body.instruction)
-    c = sift.index.require_collection(collection)
+    return collection_out(sift.index.require_collection(collection))
+
+
+def collection_out(c: CollectionRecord) -> CollectionOut:
     return CollectionOut(name=c.name, documents=c.documents, instruction=c.instruction, created_at=c.created_at)
 
 
-def _document_out(r: DocumentRecord) -> DocumentOut:
+def document_out(r: DocumentRecord) -> DocumentOut:
     return DocumentOut(id=r.doc_id, title=r.title, url=r.url, source=r.source, content_type=r.content_type,
                        chunks=r.chunks, content_hash=r.content_hash, updated_at=r.updated_at)
 

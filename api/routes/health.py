@@ -22,7 +22,7 @@ async def health(request: Request, sift: SiftDep, principal: MaybePrincipal) -> 
     detailed = principal is not None and principal.is_admin and principal.key_id is not None
     report = await run_in_threadpool(sift.health, detailed=detailed)
     mode = "off" if settings.auth == "off" else "keys" if auth_required(settings, request.app.state.keys) else "open"
-    return HealthOut(**report, auth=mode)
+    return HealthOut(**report, auth=mode, version=request.app.version)
 
 
 @router.get("/livez", response_model=ProbeOut)

@@ -120,3 +120,14 @@ def test_embedded_store_survives_reopen_and_checks_dimension(tmp_path):
 
     with pytest.raises(StoreIncompatible, match="8-d vectors"):
         EdgeStore(tmp_path / "shard").open(DIM * 2)
+
+
+def test_scroll_reads_payloads_by_filter_across_pages(store):
+    store.upsert(_points(300, collection="a", doc="d1") + _points(4, collection="a", doc="d2", seed=1))
+    records = store.scroll(Where(must={"collection": "a", "doc_id": "d1"}), limit=1000)
+    assert len(records) == 300  # more than one page of the engine's scroll
+    assert sorted(r.payload["chunk_index"] for r in records) == list(range(300))
+    assert all(r.payload["doc_id"] == "d1" for r in records)
+    assert len({r.id for r in records}) == 300
+    assert len(store.scroll(Where(must={"collection": "a"}), limit=10)) == 10
+    assert store.scroll(Where(must={"collection": "nope"}), limit=10) == []
