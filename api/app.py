@@ -14,7 +14,7 @@ from api.errors import install_error_handlers
 from api.guards import RequestGuards
 from api.keys import KeyStore
 from api.ratelimit import RateLimits
-from api.routes import documents, health, keys, query, rerank
+from api.routes import dify, documents, health, keys, query, rerank
 from api.service import Sift
 from api.settings import Settings, get_settings
 
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
                            expose_headers=["Retry-After", "X-Request-ID", "Location"])
-    for router in (documents.router, documents.jobs_router, query.router, rerank.router, keys.router,
+    for router in (documents.router, documents.jobs_router, query.router, rerank.router, dify.router, keys.router,
                    health.router):
         app.include_router(router)
     return app

@@ -8,7 +8,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from api.ingestion import IngestItem, IngestPipeline, IngestResult
 from api.jobs import JobRunner, JobStore
@@ -16,8 +16,10 @@ from api.settings import Settings
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
 from rerank.engines import create_engine
-from rerank.errors import RerankError
+from rerank.errors import RerankerNotConfigured, RerankError
+from rerank.prompt import document_pieces
 from rerank.service import RerankService
+from retrieval.calibration import calibrated_scores
 from retrieval.catalog import Catalog
 from retrieval.edge_store import EdgeStore
 from retrieval.index import KnowledgeIndex, SearchMode
@@ -35,11 +37,19 @@ class JobNotFound(LookupError):
 
 @dataclass(frozen=True, slots=True)
 class RankedChunk:
-    """A final result: a candidate with its rank and final score."""
+    """A final result: a candidate with its rank and final score (P(yes), or calibrated retrieval score)."""
 
     rank: int
     candidate: Candidate
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reranked:
+    """Reranker scores of some documents, and the reranker tokens they took (query + document, per piece)."""
+
+    scores: list[float]
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +58,7 @@ class Answer:
 
     results: list[RankedChunk]
     context: str
+    answered: bool
     reranked: bool
     rerank_error: str | None
     timings_ms: dict[str, float]
@@ -153,14 +164,20 @@ class Sift:
 
     async def answer(self, question: str, *, collection: str = "default", top_k: int = 5,
                      candidates: int | None = None, instruction: str | None = None,
-                     mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None) -> Answer:
-        """Retrieve, rerank and assemble the cited answer context for a question."""
+                     mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None,
+                     min_score: float | None = None) -> Answer:
+        """Retrieve, rerank and assemble the cited answer context for a question.
+
+        Every score is in [0, 1]: P(yes) when reranked, else the calibrated retrieval score. Results
+        below ``min_score`` are dropped; ``answered`` says whether any result is left.
+        """
         started = time.perf_counter()
+        mode = mode or self.settings.search_mode
         found, timings = await asyncio.to_thread(
             self.retrieve, question, collection=collection,
             candidates=candidates or self.settings.candidates, mode=mode, filters=filters,
         )
-        scores = [c.score for c in found]
+        scores = calibrated_scores([c.score for c in found], question=question, mode=mode)
         reranked, error = False, self.reranker.error
         if found and self.reranker.ready:
             rerank_started = time.perf_counter()
@@ -176,10 +193,11 @@ class Sift:
                 log.warning("query served in retrieval order: %s", exc)
             timings["rerank"] = _ms(rerank_started, time.perf_counter())
         order = sorted(range(len(found)), key=lambda i: -scores[i]) if reranked else range(len(found))
-        results = [RankedChunk(rank + 1, found[i], scores[i]) for rank, i in enumerate(list(order)[:top_k])]
+        kept = [i for i in list(order)[:top_k] if min_score is None or scores[i] >= min_score]
+        results = [RankedChunk(rank + 1, found[i], scores[i]) for rank, i in enumerate(kept)]
         context = self.build_context(results)
         timings["total"] = _ms(started, time.perf_counter())
-        return Answer(results, context, reranked, error, timings)
+        return Answer(results, context, bool(results), reranked, error, timings)
 
     def build_context(self, results: Sequence[RankedChunk]) -> str:
         """The results as numbered, cited passages, within the ``SIFT_CONTEXT_TOKENS`` budget."""
@@ -198,10 +216,28 @@ class Sift:
             budget -= cost
         return "\n\n".join(blocks)
 
-    async def rerank(self, query: str, documents: Sequence[str], *, instruction: str | None = None
-                     ) -> list[float]:
-        """P(yes) of each document for the query (raises ``RerankError`` if the reranker can't score)."""
-        return await self.reranker.score(query, documents, self.reranker.resolve_instruction(instruction))
+    async def rerank(self, query: str, documents: Sequence[str], *, instruction: str | None = None,
+                     max_tokens_per_doc: int | None = None, keep: Literal["start", "end"] = "start",
+                     max_chunks_per_doc: int = 1) -> Reranked:
+        """P(yes) of each document for the query; long documents are cut inside (see ``document_pieces``).
+
+        Raises ``RerankerNotConfigured`` without a reranker, other ``RerankError``s when it can't score.
+        """
+        if self.reranker.engine is None:
+            raise RerankerNotConfigured("no reranker is configured on this server (SIFT_RERANK_ENGINE=none)")
+        instruction = self.reranker.resolve_instruction(instruction)
+        engine = self.reranker.engine
+        pieces, owners, tokens = list(documents), list(range(len(documents))), 0
+        if engine.tokenizer is not None:
+            pieces, owners, tokens = await asyncio.to_thread(
+                document_pieces, engine.tokenizer, query, documents, instruction, max_length=engine.max_length,
+                max_tokens=max_tokens_per_doc, keep=keep, max_chunks=max_chunks_per_doc,
+            )
+        scored = await self.reranker.score(query, pieces, instruction)
+        scores = [0.0] * len(documents)
+        for owner, score in zip(owners, scored, strict=True):
+            scores[owner] = max(scores[owner], score)
+        return Reranked(scores, tokens)
 
     def health(self, *, detailed: bool = False) -> dict[str, Any]:
         """Readiness of store, embedder and reranker. Only ``detailed`` (admin) health names locations,

@@ -19,3 +19,7 @@ class RerankerOverloaded(RerankError):
 
 class PromptTooLong(RerankError, ValueError):
     """Instruction and query alone exceed the reranker's maximum prompt length."""
+
+
+class RerankerNotConfigured(RerankError):
+    """No reranker is configured (``SIFT_RERANK_ENGINE=none``): a permanent condition, not worth a retry."""

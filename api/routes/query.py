@@ -14,10 +14,11 @@ router = APIRouter(prefix="/v1", tags=["query"], responses=ERROR_RESPONSES)
 
 @router.post("/query", response_model=QueryOut)
 async def query(body: QueryIn, sift: SiftDep, principal: QueryAccess) -> QueryOut:
-    """Answer context for a question; ``reranked`` says whether the reranker ordered it."""
+    """Answer context for a question; ``reranked`` says whether the reranker ordered it, ``answered`` whether
+    anything cleared ``min_score``."""
     principal.require_collection(body.collection)
     answer = await sift.answer(
         body.question, collection=body.collection, top_k=body.top_k, candidates=body.candidates,
-        instruction=body.instruction, mode=body.mode, filters=body.filters,
+        instruction=body.instruction, mode=body.mode, filters=body.filters, min_score=body.min_score,
     )
     return QueryOut.from_answer(answer)
