@@ -6,12 +6,12 @@
 On a loaded 2-core machine MiniLM encodes the ~20k chunks too slowly; the encoding can be done on a
 GPU machine first (the vectors then wait in the embedding cache that ``collect`` reads):
 
-    python bench/calibration.py texts                      # the exact chunk texts + MiniLM stored as fp16
-    python3 bench/calibration.py embed --out DIR           # on the GPU machine, with .cache/calibration/device
-    python bench/calibration.py load DIR                   # the vectors into .cache/calibration's embedding cache
+    python bench/calibration.py texts         # the exact chunk texts, the questions, MiniLM stored as fp16
+    python3 bench/calibration.py embed DIR    # on the GPU machine, with .cache/calibration/device carried
+    python bench/calibration.py load DIR      # chunk vectors into the embedding cache, question vectors beside
 
 fp16 storage rounds MiniLM's weights (relative error ~1e-3 per weight), which moves cosines by ~1e-4:
-nothing a calibration fit can see. Questions are always encoded here, by the fp32 model.
+nothing a calibration fit can see. Without the GPU steps everything is encoded here, by the fp32 model.
 
 Every query of scifact (English), cmrc2018_zh_trial (Chinese) and cosqa_dev (code) runs through
 ``Sift.retrieve`` in each search mode, exactly as ``/v1/query`` does; each of its top 10 chunks is a
@@ -46,6 +46,7 @@ CACHE = ROOT / ".cache" / "calibration"
 ROWS = CACHE / "rows.jsonl"
 DEVICE = CACHE / "device"  # what travels to the GPU machine
 VECTOR_PART_ROWS = 8000  # 12 MB a file: the device returns files of up to 16 MiB
+QUESTION_VECTORS = CACHE / "questions.npz"
 TOP = 10
 OFF_TOPIC = 150
 
@@ -98,6 +99,9 @@ def texts() -> None:
     DEVICE.mkdir(parents=True, exist_ok=True)
     with gzip.open(DEVICE / "texts.jsonl.gz", "wt", encoding="utf-8") as out:
         out.writelines(json.dumps(text, ensure_ascii=False) + "\n" for text in unique)
+    questions = sorted({text for name in SETS for text in load_beir(DATA / name).queries.values()})
+    with gzip.open(DEVICE / "questions.jsonl.gz", "wt", encoding="utf-8") as out:
+        out.writelines(json.dumps(text, ensure_ascii=False) + "\n" for text in questions)
     from safetensors.torch import load_file, save_file
 
     shutil.copytree(model_dir, DEVICE / "model", dirs_exist_ok=True,
@@ -113,27 +117,34 @@ def embed(out: Path) -> None:
 
     from sentence_transformers import SentenceTransformer
 
-    with gzip.open(DEVICE / "texts.jsonl.gz", "rt", encoding="utf-8") as handle:
-        chunks = [json.loads(line) for line in handle]
     model = SentenceTransformer(str(DEVICE / "model"), device="cuda").float()
-    vectors = model.encode(chunks, batch_size=256, normalize_embeddings=True, convert_to_numpy=True,
-                           show_progress_bar=False).astype(np.float32)
     out.mkdir(parents=True, exist_ok=True)
-    for part, start in enumerate(range(0, len(chunks), VECTOR_PART_ROWS)):
-        np.save(out / f"vectors-{part}.npy", vectors[start:start + VECTOR_PART_ROWS])
-    print(f"{len(chunks)} vectors of {vectors.shape[1]} in {out}")
+    for name in ("texts", "questions"):
+        with gzip.open(DEVICE / f"{name}.jsonl.gz", "rt", encoding="utf-8") as handle:
+            chunks = [json.loads(line) for line in handle]
+        vectors = model.encode(chunks, batch_size=256, normalize_embeddings=True, convert_to_numpy=True,
+                               show_progress_bar=False).astype(np.float32)
+        for part, start in enumerate(range(0, len(chunks), VECTOR_PART_ROWS)):
+            np.save(out / f"{name}-{part}.npy", vectors[start:start + VECTOR_PART_ROWS])
+        print(f"{len(chunks)} {name} vectors of {vectors.shape[1]} in {out}")
 
 
 def load(folder: Path) -> None:
     """The device's vectors into the embedding cache that ``collect`` ingests from."""
     import gzip
 
-    with gzip.open(DEVICE / "texts.jsonl.gz", "rt", encoding="utf-8") as handle:
-        chunks = [json.loads(line) for line in handle]
-    parts = sorted(folder.glob("vectors-*.npy"), key=lambda p: int(p.stem.split("-")[1]))
-    vectors = np.concatenate([np.load(p) for p in parts])
-    if len(vectors) != len(chunks):
-        raise SystemExit(f"{len(vectors)} vectors for {len(chunks)} texts")
+    def read(name: str) -> tuple[list[str], np.ndarray]:
+        with gzip.open(DEVICE / f"{name}.jsonl.gz", "rt", encoding="utf-8") as handle:
+            texts = [json.loads(line) for line in handle]
+        parts = sorted(folder.glob(f"{name}-*.npy"), key=lambda p: int(p.stem.split("-")[1]))
+        vectors = np.concatenate([np.load(p) for p in parts])
+        if len(vectors) != len(texts):
+            raise SystemExit(f"{len(vectors)} vectors for {len(texts)} {name}")
+        return texts, vectors
+
+    chunks, vectors = read("texts")
+    questions, question_vectors = read("questions")
+    np.savez(QUESTION_VECTORS, questions=np.array(questions, dtype=object), vectors=question_vectors)
     sift = _sift(CACHE / "plan")
     try:
         sift.embedder._cache.put_many(chunks, vectors)  # the cache under the embedder's own model key
@@ -149,6 +160,10 @@ def collect() -> None:
 
     sift = _sift(CACHE / "data")
     datasets = {name: load_beir(DATA / name) for name in SETS}
+    encoded: dict[str, np.ndarray] = {}
+    if QUESTION_VECTORS.is_file():  # from the GPU machine (see the module's docstring)
+        stored = np.load(QUESTION_VECTORS, allow_pickle=True)
+        encoded = dict(zip(stored["questions"].tolist(), stored["vectors"], strict=True))
     try:
         present = {c.name: c.documents for c in sift.index.collections()}
         for name, dataset in datasets.items():
@@ -165,8 +180,9 @@ def collect() -> None:
                                   for qid, text in list(other_set.queries.items())[:OFF_TOPIC]]
                 print(f"querying {name}: {len(asked)} questions x {len(MODES)} modes", file=sys.stderr)
                 for collection, query_id, text, relevant in asked:
-                    for mode in MODES:
-                        found, _ = sift.retrieve(text, collection=collection, candidates=TOP, mode=mode)
+                    vector = encoded[text] if text in encoded else sift.embedder.embed_query(text)
+                    for mode in MODES:  # what Sift.retrieve does, with the question encoded once
+                        found = sift.index.search(collection, question=text, vector=vector, limit=TOP, mode=mode)
                         for rank, chunk in enumerate(found, start=1):
                             out.write(json.dumps({
                                 "set": name, "query": query_id, "question": text, "mode": mode, "rank": rank,

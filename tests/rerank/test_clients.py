@@ -329,3 +329,49 @@ def test_sift_client_sync_and_async(keyed):
     answer_async, reranked_async = asyncio.run(both())
     assert [r.score for r in answer_async.results] == [r.score for r in answer.results]
     assert _by_index(reranked_async.results) == keyed.reference(QUERY, DOCUMENTS)
+
+
+# README recipes: retrievers over /v1/query (the classes are the README's, verbatim)
+
+def test_readme_langchain_retriever(keyed):
+    from langchain_core.documents import Document
+    from langchain_core.retrievers import BaseRetriever
+
+    class SiftRetriever(BaseRetriever):
+        client: SiftClient
+        collection: str = "default"
+        top_k: int = 5
+        min_score: float | None = None
+        model_config = {"arbitrary_types_allowed": True}
+
+        def _get_relevant_documents(self, query: str, *, run_manager) -> list[Document]:
+            answer = self.client.query(query, collection=self.collection, top_k=self.top_k, min_score=self.min_score)
+            return [Document(page_content=r.text, metadata={"doc_id": r.doc_id, "title": r.title, "url": r.url,
+                                                            "score": r.score}) for r in answer.results]
+
+    retriever = SiftRetriever(client=SiftClient(keyed.url, api_key=keyed.key), collection="kb", top_k=3)
+    documents = retriever.invoke(QUERY)
+    answer = SiftClient(keyed.url, api_key=keyed.key).query(QUERY, collection="kb", top_k=3)
+    assert [d.page_content for d in documents] == [r.text for r in answer.results]
+    assert [d.metadata["score"] for d in documents] == [r.score for r in answer.results]
+
+
+def test_readme_llama_index_retriever(keyed):
+    from llama_index.core.retrievers import BaseRetriever
+    from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+
+    class SiftRetriever(BaseRetriever):
+        def __init__(self, client: SiftClient, collection: str = "default", top_k: int = 5) -> None:
+            super().__init__()
+            self.client, self.collection, self.top_k = client, collection, top_k
+
+        def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+            answer = self.client.query(query_bundle.query_str, collection=self.collection, top_k=self.top_k)
+            return [NodeWithScore(node=TextNode(id_=r.chunk_id, text=r.text, metadata={"title": r.title,
+                                                                                          "url": r.url}),
+                                  score=r.score) for r in answer.results]
+
+    nodes = SiftRetriever(SiftClient(keyed.url, api_key=keyed.key), collection="kb", top_k=3).retrieve(QUERY)
+    answer = SiftClient(keyed.url, api_key=keyed.key).query(QUERY, collection="kb", top_k=3)
+    assert [n.node.node_id for n in nodes] == [r.chunk_id for r in answer.results]
+    assert [n.score for n in nodes] == [r.score for r in answer.results]
