@@ -363,12 +363,18 @@ def main() -> None:
         "reach. 1st relevant / 1st irrelevant: mean score of each question's first relevant and first irrelevant "
         "result. One threshold: the single cut that best separates relevant rows on the fit half, applied to "
         "both halves; *answerable?*: whether \"top result ≥ cut\" agrees with \"a relevant document is in the "
-        "top 10\".\n\n" + table(rows, coefficients)
+        "top 10\".\n\n" + table(rows, coefficients) + "\n\n"
+        + ("Chunks and questions were encoded on a GPU machine from MiniLM weights stored in fp16 "
+           "(`bench/calibration.py texts/embed/load`; cosines move by about 1e-4); ingest and search ran here."
+           if QUESTION_VECTORS.is_file() else "")
     )
     print(body)
     if not args.no_write:
-        write_section("Score calibration (thresholdable scores)", body,
-                      command="python bench/calibration.py collect && python bench/calibration.py")
+        command = "python bench/calibration.py collect && python bench/calibration.py"
+        if QUESTION_VECTORS.is_file():
+            command = ("python bench/calibration.py texts; python3 bench/calibration.py embed DIR (GPU machine); "
+                       "python bench/calibration.py load DIR; " + command)
+        write_section("Score calibration (thresholdable scores)", body, command=command)
 
 
 if __name__ == "__main__":
