@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -91,6 +93,8 @@ class Sift:
         self._pipeline: IngestPipeline | None = None
         self._jobs: JobRunner | None = None
         self._maintainer: IndexMaintainer | None = None
+        self._rerank_tokenizer: Any = None
+        self._rerank_tokenizer_lock = threading.Lock()
 
     def start(self) -> None:
         """Load the embedder, open the store, load the reranker (degrading loudly if it fails)."""
@@ -226,18 +230,36 @@ class Sift:
         if self.reranker.engine is None:
             raise RerankerNotConfigured("no reranker is configured on this server (SIFT_RERANK_ENGINE=none)")
         instruction = self.reranker.resolve_instruction(instruction)
-        engine = self.reranker.engine
-        pieces, owners, tokens = list(documents), list(range(len(documents))), 0
-        if engine.tokenizer is not None:
-            pieces, owners, tokens = await asyncio.to_thread(
-                document_pieces, engine.tokenizer, query, documents, instruction, max_length=engine.max_length,
-                max_tokens=max_tokens_per_doc, keep=keep, max_chunks=max_chunks_per_doc,
-            )
+        options = {"max_tokens": max_tokens_per_doc, "keep": keep, "max_chunks": max_chunks_per_doc}
+        if max_tokens_per_doc is None and keep == "start" and max_chunks_per_doc == 1:
+            # The engine cuts each document itself; the tokens are counted once the scores are in, so a
+            # burst of requests reaches the reranker's queue as it arrives.
+            scores = await self.reranker.score(query, documents, instruction)
+            _, _, tokens = await self._pieces(query, documents, instruction, options)
+            return Reranked(scores, tokens)
+        pieces, owners, tokens = await self._pieces(query, documents, instruction, options)
         scored = await self.reranker.score(query, pieces, instruction)
-        scores = [0.0] * len(documents)
+        best = [0.0] * len(documents)
         for owner, score in zip(owners, scored, strict=True):
-            scores[owner] = max(scores[owner], score)
-        return Reranked(scores, tokens)
+            best[owner] = max(best[owner], score)
+        return Reranked(best, tokens)
+
+    async def _pieces(self, query: str, documents: Sequence[str], instruction: str | None,
+                      options: dict[str, Any]) -> tuple[list[str], list[int], int]:
+        """``document_pieces`` with a copy of the reranker's tokenizer: Hugging Face tokenizers must not be
+        used by two threads at once, and the engine's own copy is busy in the reranker's thread."""
+        engine = self.reranker.engine
+        if engine is None or engine.tokenizer is None:  # not loaded: the reranker refuses to score anyway
+            return list(documents), list(range(len(documents))), 0
+        if self._rerank_tokenizer is None:
+            self._rerank_tokenizer = copy.deepcopy(engine.tokenizer)
+
+        def cut() -> tuple[list[str], list[int], int]:
+            with self._rerank_tokenizer_lock:
+                return document_pieces(self._rerank_tokenizer, query, documents, instruction,
+                                       max_length=engine.max_length, **options)
+
+        return await asyncio.to_thread(cut)
 
     def health(self, *, detailed: bool = False) -> dict[str, Any]:
         """Readiness of store, embedder and reranker. Only ``detailed`` (admin) health names locations,

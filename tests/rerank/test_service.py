@@ -116,7 +116,7 @@ def test_overload_gives_503_with_retry_after_and_degraded_queries(reranking):
 
     async def burst():
         transport = httpx.ASGITransport(app=create_app(sift=reranking))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             reranks = [client.post("/v1/rerank", json={"query": "reset", "documents": documents})
                        for _ in range(12)]
             queries = [client.post("/v1/query", json={"question": "reset password", "collection": "kb",
