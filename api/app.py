@@ -15,7 +15,18 @@ from api.errors import install_error_handlers
 from api.guards import RequestGuards
 from api.keys import KeyStore
 from api.ratelimit import RateLimits
-from api.routes import collections, documents, health, keys, query, rerank, sources, tickets, whoami
+from api.routes import (
+    collections,
+    dify,
+    documents,
+    health,
+    keys,
+    query,
+    rerank,
+    sources,
+    tickets,
+    whoami,
+)
 from api.service import Sift
 from api.settings import Settings, get_settings
 from api.ui.router import install_console
@@ -64,7 +75,7 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
                            expose_headers=["Retry-After", "X-Request-ID", "Location"])
     # collections.router first: its /documents/{id}/chunks must match before documents' /documents/{id:path}.
     for router in (collections.router, documents.router, documents.jobs_router, query.router, rerank.router,
-                   keys.router, whoami.router, health.router, sources.router, tickets.router,
+                   dify.router, keys.router, whoami.router, health.router, sources.router, tickets.router,
                    tickets.webhooks_router):
         app.include_router(router)
     install_console(app)

@@ -28,16 +28,27 @@ def _configure_logging(settings: Settings) -> None:
 
 
 def _auth_headers(settings: Settings) -> dict[str, str]:
-    """The CLI's key (``SIFT_API_KEY``) for a server that requires one."""
+    """The CLI's key (``SIFT_API_KEY``) for a server that requires one, for calls the client does not cover."""
     return {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"} if settings.api_key else {}
+
+
+def _client(settings: Settings, *, timeout: float = 600.0):
+    """The typed client for the server at ``SIFT_API_URL``, with the CLI's key (``SIFT_API_KEY``)."""
+    from api.client import SiftClient
+
+    return SiftClient(settings.server_url, timeout=timeout,
+                      api_key=settings.api_key.get_secret_value() if settings.api_key else None)
 
 
 def _running_server(settings: Settings) -> str | None:
     """The URL of a Sift server that answers /health, if any."""
+    from api.client import SiftAPIError
+
     try:
-        response = httpx.get(f"{settings.server_url}/health", timeout=2.0)
-        return settings.server_url if response.status_code == 200 else None
-    except httpx.HTTPError:
+        with _client(settings, timeout=2.0) as client:
+            client.health()
+        return settings.server_url
+    except (httpx.HTTPError, SiftAPIError, ValueError):
         return None
 
 
@@ -294,44 +305,43 @@ def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
 
 def _ingest_remotely(server: str, targets, collection: str, settings: Settings) -> list[dict]:
     """Upload in batches as background jobs, then follow the jobs with a progress bar."""
+    from api.client import SiftAPIError
+
     job_ids = []
-    with httpx.Client(base_url=server, timeout=600.0, headers=_auth_headers(settings)) as client:
-        for start in range(0, len(targets), UPLOAD_BATCH):
-            batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], settings))
-            files = [("files", (s.name, s.data, s.content_type or "application/octet-stream")) for s in batch]
-            response = client.post(f"/v1/collections/{collection}/documents", params={"async": "true"},
-                                   files=files)
-            if response.status_code >= 400:
-                raise typer.Exit(_fail(response))
-            job_ids.append(response.json()["job_id"])
-        jobs = _follow_jobs(client, job_ids, total=len(targets))
+    with _client(settings) as client:
+        try:
+            for start in range(0, len(targets), UPLOAD_BATCH):
+                batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], settings))
+                accepted = client.upload(collection, [(s.name, s.data, s.content_type) for s in batch],
+                                         background=True)
+                job_ids.append(accepted.job_id)
+            jobs = _follow_jobs(client, job_ids, total=len(targets))
+        except SiftAPIError as exc:
+            raise typer.Exit(_fail(exc)) from None
     for job in jobs:
-        for error in job["errors"]:
-            typer.echo(f"{error['file']}: {error['error']}", err=True)
-        if job["error"]:
-            typer.echo(f"job {job['id']} failed: {job['error']}", err=True)
-    return [d for job in jobs for d in job["documents"]] + [
-        {"id": e["file"], "status": "failed"} for job in jobs for e in job["errors"]]
+        for error in job.errors:
+            typer.echo(f"{error.file}: {error.error}", err=True)
+        if job.error:
+            typer.echo(f"job {job.id} failed: {job.error}", err=True)
+    return [d.model_dump() for job in jobs for d in job.documents] + [
+        {"id": e.file, "status": "failed"} for job in jobs for e in job.errors]
 
 
-def _follow_jobs(client: httpx.Client, job_ids: list[str], *, total: int) -> list[dict]:
+def _follow_jobs(client, job_ids: list[str], *, total: int) -> list:
     with tqdm(total=total, desc="ingest", unit="doc", file=sys.stderr) as progress:
         while True:
-            jobs = [client.get(f"/v1/jobs/{job_id}").json() for job_id in job_ids]
-            progress.total = sum(job["files"]["total"] for job in jobs)  # archives hold several documents
-            finished = sum(job["files"]["done"] + job["files"]["failed"] for job in jobs)
+            jobs = [client.job(job_id) for job_id in job_ids]
+            progress.total = sum(job.files.total for job in jobs)  # archives hold several documents
+            finished = sum(job.files.done + job.files.failed for job in jobs)
             progress.update(finished - progress.n)
-            if all(job["state"] in ("done", "failed") for job in jobs):
+            if all(job.state in ("done", "failed") for job in jobs):
                 return jobs
             time.sleep(0.5)
 
 
-def _fail(response: httpx.Response) -> int:
-    try:
-        message = response.json()["error"]["message"]
-    except (ValueError, KeyError):
-        message = response.text
-    typer.echo(f"error {response.status_code}: {message}", err=True)
+def _fail(error) -> int:
+    """Say what the server refused (a ``SiftAPIError``); the exit status."""
+    typer.echo(f"error {error.status}: {error.message}", err=True)
     return 1
 
 
@@ -348,10 +358,13 @@ def query(
     body = {"question": question, "collection": collection, "top_k": top_k}
     server = _running_server(settings)
     if server:
-        response = httpx.post(f"{server}/v1/query", json=body, timeout=120.0, headers=_auth_headers(settings))
-        if response.status_code >= 400:
-            raise typer.Exit(_fail(response))
-        payload = response.json()
+        from api.client import SiftAPIError
+
+        with _client(settings, timeout=120.0) as client:
+            try:
+                payload = client.query(question, collection=collection, top_k=top_k).model_dump()
+            except SiftAPIError as exc:
+                raise typer.Exit(_fail(exc)) from None
     else:
         from api.schemas import QueryIn, QueryOut
         from api.service import Sift

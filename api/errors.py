@@ -56,6 +56,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int, str]] = [
     (RerankerOverloaded, 503, "reranker_overloaded"),
     (RerankerNotConfigured, 501, "reranker_not_configured"),
     (PromptTooLong, 422, "prompt_too_long"),
+    (RerankerNotConfigured, 501, "reranker_not_configured"),  # permanent: no Retry-After
     (RerankError, 503, "reranker_unavailable"),
 ]
 
@@ -145,6 +146,7 @@ ERROR_RESPONSES = {
         403: "The API key lacks the scope or the collection", 404: "Unknown collection, document or job",
         413: "Request or document too large", 429: "Rate limit reached (see Retry-After)",
         415: "Unsupported or binary content", 422: "Invalid request fields or empty document",
+        501: "No reranker is configured (permanent; do not retry)",
         503: "Store or reranker unavailable (see Retry-After)",
     }.items()
 }

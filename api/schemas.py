@@ -150,6 +150,9 @@ class QueryIn(Strict):
     filters: dict[str, FilterValue] | None = Field(
         None, description=f"Exact-match payload filters on {', '.join(FILTER_KEYS)} or metadata.KEY."
     )
+    min_score: float | None = Field(
+        None, ge=0.0, le=1.0, description="Leave out results scored below this; none left: answered is false."
+    )
 
     @field_validator("question")
     @classmethod
@@ -176,13 +179,15 @@ class QueryResult(BaseModel):
     source: str | None
     heading: str
     text: str
-    score: float = Field(description="Reranker P(yes) when reranked, else the retrieval score.")
-    retrieval_score: float
+    score: float = Field(description="In [0, 1], comparable across languages and modes: the reranker's P(yes) "
+                                     "when reranked, else the calibrated retrieval score (P(relevant)).")
+    retrieval_score: float = Field(description="The raw first-stage score (cosine, BM25 or fused).")
 
 
 class QueryOut(BaseModel):
     results: list[QueryResult]
     context: str = Field(description="The results as cited passages [1], [2], … within the token budget.")
+    answered: bool = Field(description="Whether any result scored at least min_score (any result at all without).")
     reranked: bool
     rerank_error: str | None = Field(None, description="Why the results are in retrieval order, if they are.")
     timings_ms: dict[str, float]
@@ -200,41 +205,11 @@ class QueryOut(BaseModel):
                 for r in answer.results
             ],
             context=answer.context,
+            answered=answer.answered,
             reranked=answer.reranked,
             rerank_error=answer.rerank_error,
             timings_ms=answer.timings_ms,
         )
-
-
-# Rerank (Cohere/Jina-compatible)
-
-class TextDocument(BaseModel):
-    text: str
-
-
-class RerankIn(BaseModel):
-    query: str = Field(..., min_length=1, max_length=100_000, description="At most SIFT_MAX_QUESTION_CHARS.")
-    documents: list[Annotated[str, Field(max_length=200_000)] | TextDocument] = Field(
-        ..., min_length=1, max_length=1000
-    )
-    top_n: int | None = Field(None, ge=1)
-    return_documents: bool = False
-    instruction: str | None = Field(None, max_length=2000)
-    model: str | None = None
-
-    def texts(self) -> list[str]:
-        return [doc if isinstance(doc, str) else doc.text for doc in self.documents]
-
-
-class RerankResult(BaseModel):
-    index: int
-    relevance_score: float
-    document: TextDocument | None = None
-
-
-class RerankOut(BaseModel):
-    model: str
-    results: list[RerankResult]
 
 
 # API keys

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from api.ingestion import IngestItem, IngestPipeline, IngestResult
 from api.jobs import JobRunner, JobStore
@@ -18,8 +20,10 @@ from api.sync_store import SyncStore
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
 from rerank.engines import create_engine
-from rerank.errors import RerankError
+from rerank.errors import RerankerNotConfigured, RerankError
+from rerank.prompt import document_pieces
 from rerank.service import RerankService
+from retrieval.calibration import calibrated_scores
 from retrieval.catalog import Catalog
 from retrieval.edge_store import EdgeStore
 from retrieval.index import KnowledgeIndex, SearchMode
@@ -41,11 +45,19 @@ class LimitExceeded(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class RankedChunk:
-    """A final result: a candidate with its rank and final score."""
+    """A final result: a candidate with its rank and final score (P(yes), or calibrated retrieval score)."""
 
     rank: int
     candidate: Candidate
     score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reranked:
+    """Reranker scores of some documents, and the reranker tokens they took (query + document, per piece)."""
+
+    scores: list[float]
+    tokens: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +66,7 @@ class Answer:
 
     results: list[RankedChunk]
     context: str
+    answered: bool
     reranked: bool
     rerank_error: str | None
     timings_ms: dict[str, float]
@@ -87,6 +100,8 @@ class Sift:
         self._jobs: JobRunner | None = None
         self._maintainer: IndexMaintainer | None = None
         self._sync: SyncRunner | None = None
+        self._rerank_tokenizer: Any = None
+        self._rerank_tokenizer_lock = threading.Lock()
 
     def start(self) -> None:
         """Load the embedder, open the store, load the reranker (degrading loudly if it fails)."""
@@ -174,9 +189,11 @@ class Sift:
     async def answer(self, question: str, *, collection: str = "default", top_k: int = 5,
                      candidates: int | None = None, instruction: str | None = None,
                      mode: SearchMode | None = None, filters: Mapping[str, Any] | None = None,
-                     retrieval_query: str | None = None) -> Answer:
+                     retrieval_query: str | None = None, min_score: float | None = None) -> Answer:
         """Retrieve, rerank and assemble the cited answer context for a question.
 
+        Every score is in [0, 1]: P(yes) when reranked, else the calibrated retrieval score. Results
+        below ``min_score`` are dropped; ``answered`` says whether any result is left.
         ``retrieval_query`` (default: the question) is what the first stage searches with, when the
         question is longer than the embedder reads well (a ticket); the reranker always gets the question.
         """
@@ -184,11 +201,12 @@ class Sift:
             raise LimitExceeded(f"{candidates} candidates asked for; the limit is {self.settings.max_candidates} "
                                 "(SIFT_MAX_CANDIDATES)")
         started = time.perf_counter()
+        mode = mode or self.settings.search_mode
         found, timings = await asyncio.to_thread(
             self.retrieve, retrieval_query or question, collection=collection,
             candidates=candidates or self.settings.candidates, mode=mode, filters=filters,
         )
-        scores = [c.score for c in found]
+        scores = calibrated_scores([c.score for c in found], question=question, mode=mode)
         reranked, error = False, self.reranker.error
         if found and self.reranker.ready:
             rerank_started = time.perf_counter()
@@ -204,10 +222,11 @@ class Sift:
                 log.warning("query served in retrieval order: %s", exc)
             timings["rerank"] = _ms(rerank_started, time.perf_counter())
         order = sorted(range(len(found)), key=lambda i: -scores[i]) if reranked else range(len(found))
-        results = [RankedChunk(rank + 1, found[i], scores[i]) for rank, i in enumerate(list(order)[:top_k])]
+        kept = [i for i in list(order)[:top_k] if min_score is None or scores[i] >= min_score]
+        results = [RankedChunk(rank + 1, found[i], scores[i]) for rank, i in enumerate(kept)]
         context = self.build_context(results)
         timings["total"] = _ms(started, time.perf_counter())
-        return Answer(results, context, reranked, error, timings)
+        return Answer(results, context, bool(results), reranked, error, timings)
 
     def check_question(self, question: str) -> None:
         """Refuse a question or rerank query longer than ``SIFT_MAX_QUESTION_CHARS``."""
@@ -232,14 +251,50 @@ class Sift:
             budget -= cost
         return "\n\n".join(blocks)
 
-    async def rerank(self, query: str, documents: Sequence[str], *, instruction: str | None = None
-                     ) -> list[float]:
-        """P(yes) of each document for the query (raises ``RerankError`` if the reranker can't score)."""
+    async def rerank(self, query: str, documents: Sequence[str], *, instruction: str | None = None,
+                     max_tokens_per_doc: int | None = None, keep: Literal["start", "end"] = "start",
+                     max_chunks_per_doc: int = 1) -> Reranked:
+        """P(yes) of each document for the query; long documents are cut inside (see ``document_pieces``).
+
+        Raises ``RerankerNotConfigured`` without a reranker, other ``RerankError``s when it can't score.
+        """
+        if self.reranker.engine is None:
+            raise RerankerNotConfigured("no reranker is configured on this server (SIFT_RERANK_ENGINE=none)")
         self.check_question(query)
         if len(documents) > self.settings.rerank_max_documents:
             raise LimitExceeded(f"{len(documents)} documents to rerank; the limit is "
                                 f"{self.settings.rerank_max_documents} (SIFT_RERANK_MAX_DOCUMENTS)")
-        return await self.reranker.score(query, documents, self.reranker.resolve_instruction(instruction))
+        instruction = self.reranker.resolve_instruction(instruction)
+        options = {"max_tokens": max_tokens_per_doc, "keep": keep, "max_chunks": max_chunks_per_doc}
+        if max_tokens_per_doc is None and keep == "start" and max_chunks_per_doc == 1:
+            # The engine cuts each document itself; the tokens are counted once the scores are in, so a
+            # burst of requests reaches the reranker's queue as it arrives.
+            scores = await self.reranker.score(query, documents, instruction)
+            _, _, tokens = await self._pieces(query, documents, instruction, options)
+            return Reranked(scores, tokens)
+        pieces, owners, tokens = await self._pieces(query, documents, instruction, options)
+        scored = await self.reranker.score(query, pieces, instruction)
+        best = [0.0] * len(documents)
+        for owner, score in zip(owners, scored, strict=True):
+            best[owner] = max(best[owner], score)
+        return Reranked(best, tokens)
+
+    async def _pieces(self, query: str, documents: Sequence[str], instruction: str | None,
+                      options: dict[str, Any]) -> tuple[list[str], list[int], int]:
+        """``document_pieces`` with a copy of the reranker's tokenizer: Hugging Face tokenizers must not be
+        used by two threads at once, and the engine's own copy is busy in the reranker's thread."""
+        engine = self.reranker.engine
+        if engine is None or engine.tokenizer is None:  # not loaded: the reranker refuses to score anyway
+            return list(documents), list(range(len(documents))), 0
+        if self._rerank_tokenizer is None:
+            self._rerank_tokenizer = copy.deepcopy(engine.tokenizer)
+
+        def cut() -> tuple[list[str], list[int], int]:
+            with self._rerank_tokenizer_lock:
+                return document_pieces(self._rerank_tokenizer, query, documents, instruction,
+                                       max_length=engine.max_length, **options)
+
+        return await asyncio.to_thread(cut)
 
     def health(self, *, detailed: bool = False) -> dict[str, Any]:
         """Readiness of store, embedder and reranker. Only ``detailed`` (admin) health names locations,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +22,17 @@ class RerankEngine(ABC):
 
     #: Engine name as configured in ``SIFT_RERANK_ENGINE``.
     engine: str = ""
+    #: Longest prompt in tokens; documents are cut inside so that the prompt fits.
+    max_length: int = 8192
 
     def __init__(self, model: str) -> None:
         self.model = model
         self.ready = False
+
+    @property
+    def tokenizer(self) -> Any | None:
+        """The reranker's Hugging Face tokenizer once warmed up (engines keep it as ``_tokenizer``), else None."""
+        return getattr(self, "_tokenizer", None)
 
     @abstractmethod
     def warm_up(self) -> None:

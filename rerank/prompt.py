@@ -15,7 +15,7 @@ import argparse
 import bisect
 import sys
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 from rerank.base import RerankPair
 from rerank.errors import PromptTooLong
@@ -67,7 +67,7 @@ def truncate_document(
     """
     if len(build_prompt(query, document, instruction).encode()) <= max_length:
         return document  # every token covers at least one byte, so the prompt fits
-    budget = max_length - _count_tokens(tokenizer, PREFIX) - _count_tokens(tokenizer, SUFFIX)
+    budget = max_length - count_tokens(tokenizer, PREFIX) - count_tokens(tokenizer, SUFFIX)
     body = format_pair(query, document, instruction)
     doc_start = len(body) - len(document)
     token_ids = tokenizer.encode(body, add_special_tokens=False)
@@ -77,14 +77,14 @@ def truncate_document(
     # tokens) decodes to U+FFFD, and re-tokenizing the cut text can merge differently: step back a little.
     for keep in range(budget, max(budget - MAX_CUT_STEPS, 0), -1):
         kept = tokenizer.decode(token_ids[:keep])
-        if len(kept) >= doc_start and body.startswith(kept) and _count_tokens(tokenizer, kept) <= budget:
+        if len(kept) >= doc_start and body.startswith(kept) and count_tokens(tokenizer, kept) <= budget:
             return kept[doc_start:]
     # The tokenizer does not round-trip this text (e.g. it normalises it): the longest document prefix that fits.
     fits = bisect.bisect_right(
-        range(len(document) + 1), budget, key=lambda cut: _count_tokens(tokenizer, body[: doc_start + cut])
+        range(len(document) + 1), budget, key=lambda cut: count_tokens(tokenizer, body[: doc_start + cut])
     )
     if fits == 0:
-        fixed = _count_tokens(tokenizer, build_prompt(query, "", instruction))
+        fixed = count_tokens(tokenizer, build_prompt(query, "", instruction))
         raise PromptTooLong(
             f"instruction and query take {fixed} tokens, more than the reranker's {max_length} "
             "(SIFT_RERANK_MAX_LENGTH)"
@@ -92,8 +92,48 @@ def truncate_document(
     return document[: fits - 1]
 
 
-def _count_tokens(tokenizer: PromptTokenizer, text: str) -> int:
+def count_tokens(tokenizer: PromptTokenizer, text: str) -> int:
+    """Tokens of ``text`` without special tokens."""
     return len(tokenizer.encode(text, add_special_tokens=False))
+
+
+def document_pieces(
+    tokenizer: Any, query: str, documents: Sequence[str], instruction: str | None = None, *, max_length: int,
+    max_tokens: int | None = None, keep: Literal["start", "end"] = "start", max_chunks: int = 1,
+) -> tuple[list[str], list[int], int]:
+    """The texts to score for ``documents``, the document each belongs to, and the tokens they take.
+
+    ``tokenizer`` is a Hugging Face tokenizer (the cut follows its character offsets).
+
+    A document that fits the prompt is passed unchanged. ``max_tokens`` first cuts each document to
+    its first (``keep="start"``) or last (``"end"``) tokens. What is left of a longer document is cut
+    to the room the prompt leaves for it, or with ``max_chunks`` > 1 split into up to that many
+    consecutive pieces that each fit (Cohere's ``max_chunks_per_doc``: the caller keeps the best
+    piece's score). The token count is query plus document tokens of every piece, the template not
+    included (what rerank APIs report as usage).
+    """
+    room = max_length - count_tokens(tokenizer, build_prompt(query, "", instruction))
+    if room < 1:  # the engine refuses such a prompt with PromptTooLong
+        return list(documents), list(range(len(documents))), 0
+    query_tokens = count_tokens(tokenizer, query)
+    pieces: list[str] = []
+    owners: list[int] = []
+    tokens = 0
+    for index, document in enumerate(documents):
+        offsets = tokenizer(document, add_special_tokens=False, return_offsets_mapping=True)["offset_mapping"]
+        limit = min(max_tokens or len(offsets), room * max_chunks)
+        if len(offsets) <= min(limit, room):
+            pieces.append(document)
+            owners.append(index)
+            tokens += query_tokens + len(offsets)
+            continue
+        kept = offsets[:limit] if keep == "start" else offsets[-limit:]
+        for start in range(0, len(kept), room):
+            window = kept[start:start + room]
+            pieces.append(document[window[0][0]:window[-1][1]])
+            owners.append(index)
+            tokens += query_tokens + len(window)
+    return pieces, owners, tokens
 
 
 def build_prompts(tokenizer: PromptTokenizer, pairs: Sequence[RerankPair], *, max_length: int) -> list[str]:

@@ -16,11 +16,12 @@ router = APIRouter(prefix="/v1", tags=["query"], responses=ERROR_RESPONSES)
 @router.post("/query", response_model=QueryOut)
 @cancel_on_disconnect
 async def query(body: QueryIn, sift: SiftDep, principal: QueryAccess, request: Request) -> QueryOut:
-    """Answer context for a question; ``reranked`` says whether the reranker ordered it."""
+    """Answer context for a question; ``reranked`` says whether the reranker ordered it, ``answered`` whether
+    anything cleared ``min_score``."""
     principal.require_collection(body.collection)
     sift.check_question(body.question)
     answer = await sift.answer(
         body.question, collection=body.collection, top_k=body.top_k, candidates=body.candidates,
-        instruction=body.instruction, mode=body.mode, filters=body.filters,
+        instruction=body.instruction, mode=body.mode, filters=body.filters, min_score=body.min_score,
     )
     return QueryOut.from_answer(answer)

@@ -126,11 +126,29 @@ def test_rerank_bad_input(client):
     _assert_error(client.post("/v1/rerank", json={"query": "q", "documents": ["a"], "top_n": 0}), 422, "top_n")
 
 
-def test_rerank_without_a_reranker_is_a_permanent_501_not_fake_scores(client):
-    response = client.post("/v1/rerank", json={"query": "q", "documents": ["a", {"text": "b"}]})
-    _assert_error(response, 501, "no reranker configured")
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/v1/rerank", {"query": "q", "documents": ["a", {"text": "b"}]}),
+    ("POST", "/v2/rerank", {"model": "m", "query": "q", "documents": ["a"]}),
+    ("POST", "/rerank", {"query": "q", "texts": ["a"]}),
+    ("GET", "/info", None),
+])
+def test_rerank_without_a_reranker_is_a_permanent_501_not_fake_scores(client, method, path, body):
+    response = client.request(method, path, json=body)
+    _assert_error(response, 501, "no reranker is configured")
     assert response.json()["error"]["code"] == "reranker_not_configured"
-    assert "retry-after" not in response.headers  # retrying cannot help: clients must not loop
+    assert "retry-after" not in response.headers  # permanent: nothing to wait for
+
+
+def test_rerank_protocols_bad_input(client):
+    _assert_error(client.post("/v2/rerank", json={"query": "q", "documents": ["a"]}), 422, "model")
+    _assert_error(client.post("/v2/rerank", json={"model": "m", "query": "q", "documents": [{"text": "a"}]}),
+                  422, "documents")
+    _assert_error(client.post("/rerank", json={"query": "q", "texts": []}), 422, "texts")
+    _assert_error(client.post("/rerank", json={"query": "q", "texts": ["a"], "truncation_direction": "up"}),
+                  422, "truncation_direction")
+    _assert_error(client.post("/v1/rerank", json={"query": "q", "documents": [{"title": "a"}]}), 422, "text")
+    _assert_error(client.post("/v1/rerank", json={"query": "q", "documents": [{"text": "a"}],
+                                                  "rank_fields": ["title"]}), 422, "title")
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

@@ -50,7 +50,9 @@ def test_results_are_ranked_and_cited_in_order(client, kb):
     assert [r["rank"] for r in results] == [1, 2, 3, 4]
     scores = [r["score"] for r in results]
     assert scores == sorted(scores, reverse=True)
-    assert all(r["score"] == r["retrieval_score"] for r in results)
+    assert all(0.0 <= s <= 1.0 for s in scores)  # calibrated, not the raw fused score
+    raw = [r["retrieval_score"] for r in results]
+    assert raw == sorted(raw, reverse=True) and raw != scores
     for r in results:
         assert f"[{r['rank']}] {r['title']}" in body["context"]
     assert results[0]["heading"] in {"Reset from the sign-in page", "If the reset email does not arrive"}
@@ -93,5 +95,35 @@ def test_health_reports_the_absent_reranker(client):
 def test_openapi_lists_every_route(client):
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/v1/collections/{collection}/documents", "/v1/collections/{collection}/documents/{doc_id}",
-            "/v1/query", "/v1/rerank", "/health", "/v1/collections"} <= set(paths)
+            "/v1/query", "/v1/rerank", "/v2/rerank", "/rerank", "/info", "/retrieval", "/health",
+            "/v1/collections"} <= set(paths)
     assert client.get("/docs").status_code == 200
+
+
+def test_scores_are_comparable_across_languages(client, kb):
+    """An off-topic Chinese question must not outscore the right answer to an English one."""
+    def top(question: str) -> dict:
+        return client.post("/v1/query", json={"question": question, "collection": kb, "top_k": 1}).json()
+
+    answered = top("I forgot my password, how do I get a new one?")["results"][0]
+    off_topic = top("红烧肉怎么做才好吃？")["results"][0]
+    assert answered["doc_id"] == "reset-password.html"
+    assert off_topic["retrieval_score"] > answered["retrieval_score"]  # raw: on different scales
+    assert off_topic["score"] < answered["score"]  # calibrated: one scale
+
+
+def test_min_score_leaves_out_weak_results_and_says_unanswered(client, kb):
+    question = {"question": "I forgot my password, how do I get a new one?", "collection": kb, "top_k": 5}
+    everything = client.post("/v1/query", json=question).json()
+    assert everything["answered"] is True and len(everything["results"]) == 5
+    cut = (everything["results"][0]["score"] + everything["results"][-1]["score"]) / 2
+    some = client.post("/v1/query", json={**question, "min_score": cut}).json()
+    assert some["answered"] is True
+    assert 1 <= len(some["results"]) < 5 and all(r["score"] >= cut for r in some["results"])
+    assert some["context"].count("\n\n[") == len(some["results"]) - 1  # only the passages that cleared it
+    none = client.post("/v1/query", json={**question, "min_score": 1.0}).json()
+    assert none == {**none, "answered": False, "results": [], "context": ""}
+    off_topic = client.post("/v1/query", json={"question": "红烧肉怎么做才好吃？", "collection": kb,
+                                               "min_score": 0.5}).json()
+    assert off_topic["answered"] is False and off_topic["context"] == ""
+    assert client.post("/v1/query", json={**question, "min_score": 1.5}).status_code == 422

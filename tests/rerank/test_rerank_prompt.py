@@ -6,7 +6,7 @@ import pytest
 
 from rerank.base import RerankPair
 from rerank.model_card import CARD_PREFIX, CARD_SUFFIX, card_input_ids
-from rerank.prompt import PREFIX, SUFFIX, build_prompt, format_pair, truncate_document
+from rerank.prompt import PREFIX, SUFFIX, build_prompt, count_tokens, document_pieces, format_pair, truncate_document
 
 ENGLISH = RerankPair("What causes the seasons?", "The tilt of Earth's axis, about 23.4°, changes sunlight.")
 CHINESE = RerankPair(
@@ -98,3 +98,24 @@ def test_text_the_tokenizer_normalises_is_still_cut_to_fit(tiny_tokenizer) -> No
     assert document.startswith(cut) and 0 < len(cut) < len(document)
     assert len(ids(tiny_tokenizer, build_prompt("q", cut))) <= 200
     assert len(ids(tiny_tokenizer, build_prompt("q", document[: len(cut) + 2]))) > 200  # the longest that fits
+
+
+def test_document_pieces_pass_fitting_documents_unchanged_and_count_tokens(tiny_tokenizer) -> None:
+    documents = ["Reset links expire after 30 minutes.", "", "  spaced  out  "]
+    pieces, owners, tokens = document_pieces(tiny_tokenizer, "reset", documents, max_length=256)
+    assert pieces == documents and owners == [0, 1, 2]
+    assert tokens == sum(count_tokens(tiny_tokenizer, "reset") + count_tokens(tiny_tokenizer, d) for d in documents)
+
+
+def test_document_pieces_cut_keep_the_end_or_split(tiny_tokenizer) -> None:
+    query, document = "reset password", "START " + "filler words here " * 400 + " END"
+    room = 256 - count_tokens(tiny_tokenizer, build_prompt(query, ""))
+    (start,), _, _ = document_pieces(tiny_tokenizer, query, [document], max_length=256)
+    (end,), _, _ = document_pieces(tiny_tokenizer, query, [document], max_length=256, keep="end")
+    assert start.startswith("START") and document.startswith(start) and count_tokens(tiny_tokenizer, start) <= room
+    assert end.endswith("END") and document.endswith(end) and count_tokens(tiny_tokenizer, end) <= room
+    (short,), _, tokens = document_pieces(tiny_tokenizer, query, [document], max_length=256, max_tokens=5)
+    assert document.startswith(short) and count_tokens(tiny_tokenizer, short) <= 5
+    pieces, owners, _ = document_pieces(tiny_tokenizer, query, [document, "x"], max_length=256, max_chunks=3)
+    assert owners == [0, 0, 0, 1] and pieces[0] == start and pieces[-1] == "x"
+    assert all(count_tokens(tiny_tokenizer, build_prompt(query, p)) <= 256 + 2 for p in pieces)

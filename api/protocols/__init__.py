@@ -1,0 +1,1 @@
+"""Request and response bodies of other projects' APIs that Sift speaks (Cohere, Jina, TEI, Dify)."""

@@ -1,0 +1,57 @@
+"""``api.client``: the typed client against the real app, in process (the live-server test is in tests/rerank)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.client import AsyncSiftClient, SiftAPIError
+from api.schemas import DocumentsWritten, JobAccepted
+from tests.conftest import SAMPLE_KB
+
+
+def _run(sift, work):
+    async def go():
+        transport = httpx.ASGITransport(app=create_app(sift=sift))
+        async with AsyncSiftClient("http://localhost", transport=transport) as client:
+            return await work(client)
+    return asyncio.run(go())
+
+
+def test_upload_query_and_jobs(sift, collection):
+    files = [(p.name, p.read_bytes(), None) for p in sorted(SAMPLE_KB.iterdir())]
+
+    async def work(client: AsyncSiftClient):
+        written = await client.upload(collection, files[:2])
+        accepted = await client.upload(collection, files[2:], background=True)
+        for _ in range(600):
+            job = await client.job(accepted.job_id)
+            if job.state in ("done", "failed"):
+                break
+            await asyncio.sleep(0.1)
+        answer = await client.query("I forgot my password", collection=collection, top_k=2, min_score=0.0)
+        return written, accepted, job, answer
+
+    written, accepted, job, answer = _run(sift, work)
+    assert isinstance(written, DocumentsWritten) and len(written.documents) == 2
+    assert isinstance(accepted, JobAccepted) and job.state == "done" and job.files.done == len(files) - 2
+    assert answer.answered and answer.results[0].doc_id == "reset-password.html" and len(answer.results) == 2
+
+
+def test_errors_carry_status_code_and_retry_after(sift):
+    async def work(client: AsyncSiftClient):
+        errors = []
+        for call in (client.query("q", collection="no-such-collection"), client.rerank("q", ["a"]),
+                     client.query("q", top_k=1000)):
+            with pytest.raises(SiftAPIError) as caught:
+                await call
+            errors.append(caught.value)
+        return errors
+
+    missing, no_reranker, invalid = _run(sift, work)
+    assert (missing.status, missing.code) == (404, "collection_not_found")
+    assert (no_reranker.status, no_reranker.code, no_reranker.retry_after_s) == (501, "reranker_not_configured", None)
+    assert invalid.status == 422 and "top_k" in invalid.message
