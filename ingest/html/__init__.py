@@ -1,0 +1,10 @@
+"""HTML to Markdown-flavoured text: boilerplate pruned, main content found, structure kept for the chunker.
+
+``parse`` builds the tree, ``prune`` removes page furniture, ``render`` turns what is left into Markdown
+blocks, ``voters`` asks trafilatura's extractors for the main text, ``select`` keeps the blocks they vote for,
+and ``clean`` puts the steps together.
+"""
+
+from ingest.html.clean import CleanedPage, clean_html
+
+__all__ = ["CleanedPage", "clean_html"]
