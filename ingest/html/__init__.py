@@ -6,5 +6,6 @@ and ``clean`` puts the steps together.
 """
 
 from ingest.html.clean import CleanedPage, clean_html
+from ingest.html.losses import DroppedBlock
 
-__all__ = ["CleanedPage", "clean_html"]
+__all__ = ["CleanedPage", "DroppedBlock", "clean_html"]

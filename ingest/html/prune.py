@@ -17,6 +17,7 @@ _PAGE_FURNITURE_TAGS = frozenset("header footer aside menu dialog".split())  # i
 _FURNITURE_ROLES = frozenset(
     "navigation banner contentinfo complementary search dialog alertdialog menu menubar toolbar".split()
 )
+_NAVIGATION_ROLES = frozenset("navigation menu menubar toolbar search".split())
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _FURNITURE_WORDS = frozenset(
     "cookie cookies consent gdpr ad ads advert adverts advertisement advertising adslot dfp sponsor sponsored"
@@ -37,23 +38,29 @@ def strip_non_content(body: lxml.html.HtmlElement) -> None:
     etree.strip_elements(body, *_NEVER_CONTENT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 
-def prune_boilerplate(body: lxml.html.HtmlElement, *, fragment: bool = False) -> None:
+def prune_boilerplate(
+    body: lxml.html.HtmlElement, *, fragment: bool = False
+) -> list[tuple[lxml.html.HtmlElement, str]]:
     """Remove page furniture in place: hidden elements, navigation, forms, boilerplate-classed elements.
 
-    In a fragment, ``<header>``, ``<footer>``, ``<aside>`` belong to the content (a note, a byline) and stay.
+    Returns the removed elements (detached, with their children) and why each went. In a fragment,
+    ``<header>``, ``<footer>``, ``<aside>`` belong to the content (a note, a byline) and stay.
     """
     limit = _MAX_SHARE * len(body.text_content())
     doomed = []
     stack = list(body)
     while stack:
         el = stack.pop()
-        furniture = _is_furniture(el) and not (fragment and el.tag in _PAGE_FURNITURE_TAGS)
-        if _is_hidden(el) or (furniture and len(el.text_content()) <= limit):
-            doomed.append(el)
+        reason = "hidden" if _is_hidden(el) else _furniture_reason(el)
+        if reason and fragment and el.tag in _PAGE_FURNITURE_TAGS and reason != "hidden":
+            reason = None
+        if reason and (reason == "hidden" or len(el.text_content()) <= limit):
+            doomed.append((el, reason))
         else:
             stack.extend(el)
-    for el in doomed:
+    for el, _ in doomed:
         el.drop_tree()
+    return doomed[::-1]  # in document order
 
 
 def _is_hidden(el: lxml.html.HtmlElement) -> bool:
@@ -64,24 +71,39 @@ def _is_hidden(el: lxml.html.HtmlElement) -> bool:
     return bool(style and _HIDDEN_STYLE.search(style))
 
 
-def _is_furniture(el: lxml.html.HtmlElement) -> bool:
-    """Navigation, forms, elements hidden from assistive technology, and classes or ids naming furniture."""
+def _furniture_reason(el: lxml.html.HtmlElement) -> str | None:
+    """Why an element is furniture (navigation, page chrome, hidden from assistive technology, a furniture
+    class or id), or ``None``."""
     tag = el.tag
     if tag in _FURNITURE_TAGS:
         # an article's own <header> holds its title and lead paragraph, not the site's banner
-        return tag != "header" or not any(parent.tag in ("article", "main") for parent in el.iterancestors())
+        if tag == "header" and any(parent.tag in ("article", "main") for parent in el.iterancestors()):
+            return None
+        return "navigation" if tag in ("nav", "menu") else f"page chrome (<{tag}>)"
     attrib = el.attrib
     if not attrib or tag in _KEEP_TAGS:
-        return False
-    if attrib.get("aria-hidden") == "true" or attrib.get("role") in _FURNITURE_ROLES:
-        return True
-    return _furniture_name(f"{attrib.get('class', '')} {attrib.get('id', '')}")
+        return None
+    if attrib.get("aria-hidden") == "true":
+        return "hidden (aria-hidden)"
+    role = attrib.get("role")
+    if role in _FURNITURE_ROLES:
+        return "navigation" if role in _NAVIGATION_ROLES else f"page chrome (role={role})"
+    names = f"{attrib.get('class', '')} {attrib.get('id', '')}"
+    return f"furniture class or id ({' '.join(names.split())})" if _furniture_name(names) else None
+
+
+def names_furniture(el: lxml.html.HtmlElement) -> bool:
+    """Whether an element's class or id has a furniture word (``related-articles``), content words aside."""
+    return _furniture_name(f"{el.get('class', '')} {el.get('id', '')}", hinted=True)
 
 
 @functools.lru_cache(maxsize=4096)
-def _furniture_name(names: str) -> bool:
-    """Whether class and id name furniture (``share-bar``, ``cookieConsent``; not ``has-sidebar``)."""
-    if _CONTENT_HINT.search(names):
+def _furniture_name(names: str, *, hinted: bool = False) -> bool:
+    """Whether class and id name furniture (``share-bar``, ``cookieConsent``; not ``has-sidebar``).
+
+    A name that also says content (``article-share``) is not furniture unless ``hinted``.
+    """
+    if not hinted and _CONTENT_HINT.search(names):
         return False
     for name in names.split():
         lowered = name.lower()

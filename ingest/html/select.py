@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
+from ingest.html.prune import names_furniture
 from ingest.html.render import Block
 
 # Article extractors are good at finding the main text but flatten or drop its structure; Sift renders every
@@ -23,15 +24,16 @@ _NEARBY = 10  # blocks: a short block counts as found beside reference text of a
 _PLACES = 16  # unclaimed places of a 4-gram considered when aligning a block
 
 
-def select_main_blocks(blocks: list[Block], references: list[str]) -> list[Block]:
-    """Blocks two voters found, the article's paragraphs one voter found, and structure between them."""
+def select_main_blocks(blocks: list[Block], references: list[str]) -> list[bool]:
+    """Which blocks to keep: those two voters found, the article's paragraphs one voter found, and the
+    headings, lists, tables and code of the article's flow."""
     tokens = [_TOKEN.findall(block.text) for block in blocks]
     grams = [_four_grams(words) for words in tokens]
     found = [_found_in(tokens, grams, reference) for reference in references]
-    keep = [sum(votes) >= 2 and not _is_links(block) for block, *votes in zip(blocks, *found, strict=True)]
+    keep = [sum(votes) >= 2 and not is_links(block) for block, *votes in zip(blocks, *found, strict=True)]
     kept = [i for i, k in enumerate(keep) if k]
     if not kept:
-        return blocks  # a short or unusual page the extractors give up on: everything that survived pruning
+        return [True] * len(blocks)  # a short or unusual page the extractors give up on: keep what is left
     templates = {_template(blocks[i]) for i in kept if blocks[i].kind == "p"}
     for i, block in enumerate(blocks):
         if keep[i] or block.kind != "p" or len(tokens[i]) < _LONG_PARAGRAPH:
@@ -45,7 +47,100 @@ def select_main_blocks(blocks: list[Block], references: list[str]) -> list[Block
         after_title = blocks[start - 1].kind == "h" and blocks[start - 1].text.startswith("# ")
         if not after_title and all(_is_structure(block, container) for block in run):
             keep[start:end] = [True] * (end - start)  # a list, table or code the extractors dropped
-    return [block for block, k in zip(blocks, keep, strict=True) if k]
+    _keep_article_structure(blocks, keep)
+    return keep
+
+
+def _keep_article_structure(blocks: list[Block], keep: list[bool]) -> None:
+    """Keep headings, lists, tables and code that sit in the article's own flow, even when voted out.
+
+    The article's flow is the set of elements that directly hold kept blocks, and the sections beside
+    them. Extractors drop headings of bare pages, a page's lead and synopsis, and lists made of links
+    ("See also"); such blocks placed among the article's own blocks are part of it, while navigation sits
+    in containers of its own. After the first kept block, headings, lists, tables and code in the flow
+    join; before it, the run of flow blocks that leads into it (title, lead paragraph, synopsis). Teasers
+    stay out: headings that are links or head no kept content, link tables, and lists of links that are
+    neither between kept blocks nor under a heading of their own.
+    """
+    kept = [i for i, k in enumerate(keep) if k]
+    flow = {blocks[i].node.getparent() for i in kept if blocks[i].node is not None}
+    flow.discard(None)
+    beside = {parent.getparent() for parent in flow} | flow
+    first, last = kept[0], kept[-1]
+    while first > 0 and _leads_in(blocks, first - 1) and _in_flow(blocks[first - 1], flow, beside):
+        first -= 1
+        keep[first] = True
+    added = []
+    for i in range(first, len(blocks)):
+        block = blocks[i]
+        if keep[i] or block.kind not in _FLOW_KINDS or not _in_flow(block, flow, beside):
+            continue
+        if block.kind in ("h", "row") and link_density(block.node) > 0.5:
+            continue  # a teaser's title, a table of links to other pages
+        if is_links(block) and i > last and not _under_heading(blocks, i):
+            continue  # "more stories" after the article
+        keep[i] = True
+        added.append(i)
+    for i in reversed(added):  # last first: a heading over an empty subsection heads nothing kept
+        if blocks[i].kind == "h" and not _heads_kept(blocks, keep, i):
+            keep[i] = False
+
+
+def _under_heading(blocks: list[Block], i: int) -> bool:
+    """Whether the list holding block ``i`` comes right after a heading ("See also" and its links)."""
+    group = blocks[i].group
+    while i > 0 and blocks[i - 1].kind == "li" and blocks[i - 1].group == group:
+        i -= 1
+    return i > 0 and blocks[i - 1].kind == "h"
+
+
+def _heads_kept(blocks: list[Block], keep: list[bool], i: int) -> bool:
+    """Whether the section a heading opens (up to the next heading of its level or above) keeps a block."""
+    level = len(blocks[i].text) - len(blocks[i].text.lstrip("#"))
+    for j in range(i + 1, len(blocks)):
+        block = blocks[j]
+        if block.kind == "h" and len(block.text) - len(block.text.lstrip("#")) <= level:
+            return False
+        if keep[j] and block.kind != "h":
+            return True
+    return False
+
+
+_FLOW_KINDS = frozenset({"h", "li", "row", "code"})
+_WRAPPED_KINDS = frozenset({"row", "code"})  # tables and code often sit in wrapper divs of their own
+
+
+def _leads_in(blocks: list[Block], i: int) -> bool:
+    """A block of the run leading into the article: a heading, list, table or code, or the paragraph
+    right under the page's ``#`` title."""
+    block = blocks[i]
+    if is_links(block):
+        return False
+    after_title = i > 0 and blocks[i - 1].kind == "h" and blocks[i - 1].text.startswith("# ")
+    return block.kind in _FLOW_KINDS or (block.kind == "p" and after_title)
+_STRUCTURAL = frozenset("ul ol li dl dd dt table thead tbody tfoot tr td th pre code p blockquote".split())
+
+
+def _in_flow(block: Block, flow: set, beside: set) -> bool:
+    """Whether a block sits in the article's flow: under an element holding kept blocks, or in a section
+    beside them, through list and table markup only (tables and code: through any plain wrapper)."""
+    if block.node is None or _tag(block) == "figcaption":
+        return False
+    wrapped = False
+    for parent in block.node.iterancestors():
+        if parent in flow or (_is_section(parent) and parent.getparent() in beside):
+            return not wrapped or block.kind in _WRAPPED_KINDS
+        if parent.tag in ("body", "html", "article", "main") or names_furniture(parent):
+            return False
+        wrapped = wrapped or parent.tag not in _STRUCTURAL
+    return False
+
+
+def _is_section(el) -> bool:
+    """A ``<section>``, or an element that opens with a heading (Sphinx's ``div.section``), not furniture."""
+    first = next(iter(el), None)
+    opens = el.tag == "section" or (first is not None and first.tag in ("h1", "h2", "h3", "h4", "h5", "h6"))
+    return opens and not names_furniture(el)
 
 
 def _gaps(keep: list[bool], first: int, last: int):
@@ -59,16 +154,16 @@ def _gaps(keep: list[bool], first: int, last: int):
             start = None
 
 
-def _is_links(block: Block) -> bool:
+def is_links(block: Block) -> bool:
     """A paragraph or list item that is nothing but links: navigation or teasers of other pages."""
-    return block.kind in ("p", "li") and block.node is not None and _link_density(block.node) > _LINKS_ONLY
+    return block.kind in ("p", "li") and block.node is not None and link_density(block.node) > _LINKS_ONLY
 
 
 def _is_structure(block: Block, container) -> bool:
     """A list item, table row or code block of the article: inside its container, not links, not a caption."""
     if block.kind not in _STRUCTURE or _tag(block) == "figcaption" or not _inside(block.node, container):
         return False
-    return block.kind == "code" or _link_density(block.node) < 0.5
+    return block.kind == "code" or link_density(block.node) < 0.5
 
 
 def _found_in(tokens: list[list[str]], grams: list[list[tuple]], reference: str) -> list[bool]:
@@ -167,9 +262,14 @@ def _inside(node, container) -> bool:
     return node is container or any(parent is container for parent in node.iterancestors())
 
 
-def _link_density(node) -> float:
-    text = len(node.text_content()) or 1
-    return sum(len(link.text_content()) for link in node.iter("a")) / text
+def link_density(node) -> float:
+    """The share of an element's visible characters (whitespace aside) that sit inside links."""
+    text = _visible_length(node.text_content()) or 1
+    return sum(_visible_length(link.text_content()) for link in node.iter("a")) / text
+
+
+def _visible_length(text: str) -> int:
+    return len(text) - sum(text.count(space) for space in " \n\t\r\xa0")
 
 
 def without_title_heading(blocks: list[Block], titles: list[str]) -> list[Block]:
