@@ -47,6 +47,7 @@ class IngestResult:
     title: str
     chunks: int
     status: WriteStatus
+    warnings: tuple[str, ...] = ()  # what cleaning left out (see ``CleanedPage.warnings``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,13 +120,14 @@ class IngestPipeline:
             if plan.status == "unchanged":
                 live = self.index.catalog.document(collection, plan.document.id)
                 results.append(IngestResult(plan.document.id, plan.document.title, live.chunks if live else 0,
-                                            "unchanged"))
+                                            "unchanged", plan.document.warnings))
                 continue
             end = start + len(plan.chunks)
             status = self.index.write_document(collection, plan.document, plan.chunks, vectors[start:end],
                                                plan.item.metadata)
             start = end
-            results.append(IngestResult(plan.document.id, plan.document.title, len(plan.chunks), status))
+            results.append(IngestResult(plan.document.id, plan.document.title, len(plan.chunks), status,
+                                        plan.document.warnings))
         return results
 
     def ingest_stream(
