@@ -11,7 +11,7 @@ Sets (each page is given to every extractor as the same decoded string; decoding
   themes, and help-centre layouts; the Markdown is the gold), split ``tune``/``held-out`` by source page
   and by theme there.
 
-Metrics. Text is NFKC-folded and lower-cased; tokens are runs of letters and digits, each CJK character a
+Metrics. Text is NFKC-folded and lower-cased, soft hyphens and zero-width characters removed; tokens are runs of letters and digits, each CJK character a
 token of its own. Shingle P/R/F1: each text is a multiset of token 4-grams; per page TP = shared shingles,
 P = TP/|output|, R = TP/|gold|; corpus P is the mean over pages with output, R the mean over pages with gold,
 F1 their harmonic mean. Snippet P/R (trafilatura_eval): P = found ``with`` / (found ``with`` + found
@@ -66,8 +66,12 @@ class Sample:
     theme: str = ""
 
 
+_INVISIBLE = dict.fromkeys(map(ord, "\xad\u200b\u200c\u200d\u2060\ufeff"))
+
+
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").lower()
+    """NFKC, lower case, soft hyphens and zero-width characters removed."""
+    return unicodedata.normalize("NFKC", text or "").translate(_INVISIBLE).lower()
 
 
 def tokens(text: str) -> list[str]:

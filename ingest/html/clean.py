@@ -47,8 +47,11 @@ def clean_html(html: str | bytes, *, url: str | None = None, explain: bool = Fal
     lost = selection_losses(blocks, keep)
     kept = [block for block, k in zip(blocks, keep, strict=True) if k]
     warnings = loss_warnings(kept, lost)
-    kept = without_title_heading(kept, declared)
-    text = normalize_text(to_markdown(kept))
+    text = normalize_text(to_markdown(without_title_heading(kept, declared)))
+    if not re.search(r"\w", text) and lost:  # the selection left nothing: the page as pruned beats nothing
+        kept, lost = blocks, []
+        warnings = ("the main content could not be told from the rest of the page; all of it was kept",)
+        text = normalize_text(to_markdown(without_title_heading(kept, declared)))
     if not re.search(r"\w", text):
         raise EmptyDocument("no readable text is left after cleaning the HTML")
     dropped = (*pruned_blocks(pruned), *as_dropped(lost)) if explain else ()

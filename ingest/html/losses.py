@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import lxml.html
 
 from ingest.html.render import Block, render_blocks
-from ingest.html.select import is_links, link_density
+from ingest.html.select import common_ancestor, inside, is_links, link_density
 
 VOTED_OUT = "voted out (not main content)"
 LINKS_ONLY = "links only (navigation)"
 _KIND_NAMES = {"h": "heading", "p": "paragraph", "li": "list item", "row": "table row", "code": "code block"}
 _COUNTED = ("h", "li", "row", "code")  # structure a reader needs; paragraphs of teasers and captions are not
 _SHARE = 1 / 3  # more than this share of a kind dropped outside navigation: warn
-_AT_LEAST = 2  # ... and at least this many blocks of it
+_AT_LEAST = 3  # ... and at least this many blocks of it
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,24 @@ def selection_losses(blocks: list[Block], keep: list[bool]) -> list[tuple[Block,
 
 def loss_warnings(kept: list[Block], lost: list[tuple[Block, str]]) -> tuple[str, ...]:
     """A warning when the selection dropped a large share of the page's headings, list items, table rows or
-    code blocks outside navigation (link-only blocks count as navigation)."""
-    total = Counter(b.kind for b in kept)
-    dropped = Counter(
-        b.kind for b, reason in lost if reason == VOTED_OUT and (b.node is None or link_density(b.node) <= 0.5)
-    )
-    total.update(dropped)
+    code blocks outside navigation.
+
+    Counted: voted-out blocks that are not links, inside the article (the element around the first and
+    last kept block); outside it, lists, tables and code (steps in a box of their own) and the headings
+    right over them. Headings of sidebars and footers, link lists and teasers are navigation.
+    """
+    nodes = [b.node for b in kept if b.node is not None]
+    article = common_ancestor(nodes[0], nodes[-1]) if nodes else None
+    voted_out = [b for b, reason in lost if reason == VOTED_OUT and not _is_navigation(b)]
+    dropped: Counter = Counter()
+    for i, block in enumerate(voted_out):
+        if block.node is not None and inside(block.node, article):
+            dropped[block.kind] += 1
+        elif block.kind in ("li", "row", "code"):
+            dropped[block.kind] += 1
+        elif block.kind == "h" and i + 1 < len(voted_out) and voted_out[i + 1].kind in ("li", "row", "code"):
+            dropped[block.kind] += 1
+    total = Counter(b.kind for b in kept) + dropped
     parts = [
         f"{dropped[k]} of {total[k]} {_KIND_NAMES[k]}s"
         for k in _COUNTED
@@ -62,6 +74,10 @@ def loss_warnings(kept: list[Block], lost: list[tuple[Block, str]]) -> tuple[str
         f"dropped {', '.join(parts)} outside navigation as not main content;"
         " `sift clean --explain` lists each dropped block and why",
     )
+
+
+def _is_navigation(block: Block) -> bool:
+    return block.node is not None and link_density(block.node) > 0.5
 
 
 def as_dropped(lost: list[tuple[Block, str]]) -> list[DroppedBlock]:

@@ -34,7 +34,15 @@ _MAX_SHARE = 0.3  # furniture by tag, class or attribute, but holding more of th
 
 
 def strip_non_content(body: lxml.html.HtmlElement) -> None:
-    """Remove in place what is never content: scripts, styles, embedded objects, form controls, comments."""
+    """Remove in place what is never content: scripts, styles, embedded objects, form controls, comments.
+
+    A ``<noscript>`` holding most of the page is unwrapped instead: an element left open inside it
+    (``<noscript><div></noscript>``) made the parser put the whole page in it.
+    """
+    total = len(body.text_content())
+    for noscript in list(body.iter("noscript")):
+        if len(noscript.text_content()) > total / 2:
+            noscript.drop_tag()
     etree.strip_elements(body, *_NEVER_CONTENT, etree.Comment, etree.ProcessingInstruction, with_tail=False)
 
 

@@ -17,6 +17,12 @@ from ingest.html.render import Block
 # Words for matching blocks to extractor output; scripts written without spaces count one character a word.
 _UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[^\W{_UNSPACED}]+|[{_UNSPACED}]")
+_INVISIBLE = dict.fromkeys(map(ord, "\xad\u200b\u200c\u200d\u2060\ufeff"))  # soft hyphens, zero widths
+
+
+def words(text: str) -> list[str]:
+    """The words of a text for matching: soft hyphens and zero-width characters do not split words."""
+    return _TOKEN.findall(text.translate(_INVISIBLE))
 _LONG_PARAGRAPH = 25  # words: a paragraph this long that one voter found joins if it looks like the article's
 _STRUCTURE = frozenset({"li", "row", "code"})
 _LINKS_ONLY = 0.8  # share of a block's text inside links above which it is navigation, not content
@@ -27,8 +33,8 @@ _PLACES = 16  # unclaimed places of a 4-gram considered when aligning a block
 def select_main_blocks(blocks: list[Block], references: list[str]) -> list[bool]:
     """Which blocks to keep: those two voters found, the article's paragraphs one voter found, and the
     headings, lists, tables and code of the article's flow."""
-    tokens = [_TOKEN.findall(block.text) for block in blocks]
-    grams = [_four_grams(words) for words in tokens]
+    tokens = [words(block.text) for block in blocks]
+    grams = [_four_grams(block_words) for block_words in tokens]
     found = [_found_in(tokens, grams, reference) for reference in references]
     keep = [sum(votes) >= 2 and not is_links(block) for block, *votes in zip(blocks, *found, strict=True)]
     kept = [i for i, k in enumerate(keep) if k]
@@ -41,17 +47,17 @@ def select_main_blocks(blocks: list[Block], references: list[str]) -> list[bool]
         if any(votes[i] for votes in found) and _template(block) in templates:
             keep[i] = True  # a paragraph in the article's own markup, cut off by ads or embeds
     kept = [i for i, k in enumerate(keep) if k]
-    container = _common_ancestor(blocks[kept[0]].node, blocks[kept[-1]].node)
+    container = common_ancestor(blocks[kept[0]].node, blocks[kept[-1]].node)
     for start, end in _gaps(keep, kept[0], kept[-1]):
         run = blocks[start:end]
         after_title = blocks[start - 1].kind == "h" and blocks[start - 1].text.startswith("# ")
         if not after_title and all(_is_structure(block, container) for block in run):
             keep[start:end] = [True] * (end - start)  # a list, table or code the extractors dropped
-    _keep_article_structure(blocks, keep)
+    _keep_article_structure(blocks, keep, tokens)
     return keep
 
 
-def _keep_article_structure(blocks: list[Block], keep: list[bool]) -> None:
+def _keep_article_structure(blocks: list[Block], keep: list[bool], tokens: list[list[str]]) -> None:
     """Keep headings, lists, tables and code that sit in the article's own flow, even when voted out.
 
     The article's flow is the set of elements that directly hold kept blocks, and the sections beside
@@ -60,7 +66,8 @@ def _keep_article_structure(blocks: list[Block], keep: list[bool]) -> None:
     in containers of its own. After the first kept block, headings, lists, tables and code in the flow
     join; before it, the run of flow blocks that leads into it (title, lead paragraph, synopsis). Teasers
     stay out: headings that are links or head no kept content, link tables, and lists of links that are
-    neither between kept blocks nor under a heading of their own.
+    neither between kept blocks nor under a heading of their own. Between kept blocks, paragraphs in the
+    flow that extractors skip by design join too (see ``_is_section_body``).
     """
     kept = [i for i, k in enumerate(keep) if k]
     flow = {blocks[i].node.getparent() for i in kept if blocks[i].node is not None}
@@ -71,8 +78,12 @@ def _keep_article_structure(blocks: list[Block], keep: list[bool]) -> None:
         first -= 1
         keep[first] = True
     added = []
+    texts = {tuple(tokens[i]) for i in kept}
     for i in range(first, len(blocks)):
         block = blocks[i]
+        if not keep[i] and block.kind == "p" and _is_section_body(blocks, i, last, flow, beside, texts):
+            keep[i] = True
+            continue
         if keep[i] or block.kind not in _FLOW_KINDS or not _in_flow(block, flow, beside):
             continue
         if block.kind in ("h", "row") and link_density(block.node) > 0.5:
@@ -84,6 +95,20 @@ def _keep_article_structure(blocks: list[Block], keep: list[bool]) -> None:
     for i in reversed(added):  # last first: a heading over an empty subsection heads nothing kept
         if blocks[i].kind == "h" and not _heads_kept(blocks, keep, i):
             keep[i] = False
+
+
+def _is_section_body(
+    blocks: list[Block], i: int, last: int, flow: set, beside: set, texts: set[tuple[str, ...]]
+) -> bool:
+    """A paragraph placed straight in the flow that extractors skip: a repeat of kept text (they keep one
+    copy), or the one paragraph under a heading ("See ``Dispatcher.request``.", a link)."""
+    block = blocks[i]
+    if not _in_flow(block, flow, beside):
+        return False
+    if tuple(words(block.text)) in texts:
+        return True
+    sole = blocks[i - 1].kind == "h" and (i + 1 == len(blocks) or blocks[i + 1].kind == "h")
+    return sole and (i < last or block.node.getparent().tag == "section")  # after the article: a <section>
 
 
 def _under_heading(blocks: list[Block], i: int) -> bool:
@@ -108,16 +133,17 @@ def _heads_kept(blocks: list[Block], keep: list[bool], i: int) -> bool:
 
 _FLOW_KINDS = frozenset({"h", "li", "row", "code"})
 _WRAPPED_KINDS = frozenset({"row", "code"})  # tables and code often sit in wrapper divs of their own
+_LEADING_KINDS = frozenset({"h", "row", "code"})  # not lists: bylines and share bars are lists
 
 
 def _leads_in(blocks: list[Block], i: int) -> bool:
-    """A block of the run leading into the article: a heading, list, table or code, or the paragraph
-    right under the page's ``#`` title."""
+    """A block of the run leading into the article: a heading, table or code, or the paragraph right
+    under the page's ``#`` title."""
     block = blocks[i]
     if is_links(block):
         return False
     after_title = i > 0 and blocks[i - 1].kind == "h" and blocks[i - 1].text.startswith("# ")
-    return block.kind in _FLOW_KINDS or (block.kind == "p" and after_title)
+    return block.kind in _LEADING_KINDS or (block.kind == "p" and after_title)
 _STRUCTURAL = frozenset("ul ol li dl dd dt table thead tbody tfoot tr td th pre code p blockquote".split())
 
 
@@ -161,7 +187,7 @@ def is_links(block: Block) -> bool:
 
 def _is_structure(block: Block, container) -> bool:
     """A list item, table row or code block of the article: inside its container, not links, not a caption."""
-    if block.kind not in _STRUCTURE or _tag(block) == "figcaption" or not _inside(block.node, container):
+    if block.kind not in _STRUCTURE or _tag(block) == "figcaption" or not inside(block.node, container):
         return False
     return block.kind == "code" or link_density(block.node) < 0.5
 
@@ -173,7 +199,7 @@ def _found_in(tokens: list[list[str]], grams: list[list[tuple]], reference: str)
     (longest blocks claim first, so a teaser does not take the paragraph it quotes). A shorter block is found
     right after the reference text of the nearest found block before it, or right before that of the next.
     """
-    ref = _TOKEN.findall(reference)
+    ref = words(reference)
     size = len(ref)
     starts: dict[tuple, list[int]] = defaultdict(list)
     for p, gram in enumerate(_four_grams(ref)):
@@ -211,8 +237,8 @@ def _found_in(tokens: list[list[str]], grams: list[list[tuple]], reference: str)
                 claimed[lo:hi] = b"\x01" * (hi - lo)
                 spans[i] = (lo, hi)
     for i in sorted(short):
-        words, length = tokens[i], len(tokens[i])
-        if not words:
+        block_words, length = tokens[i], len(tokens[i])
+        if not block_words:
             continue
         nearby_before = range(i - 1, max(-1, i - _NEARBY - 1), -1)
         nearby_after = range(i + 1, min(len(tokens), i + _NEARBY + 1))
@@ -220,7 +246,7 @@ def _found_in(tokens: list[list[str]], grams: list[list[tuple]], reference: str)
         after = next((spans[j][0] - length for j in nearby_after if j in spans), None)
         whole = 0 if size == length else None  # the reference is just this block
         for p in (before, after, whole):
-            if p is None or p < 0 or ref[p : p + length] != words or any(claimed[p : p + length]):
+            if p is None or p < 0 or ref[p : p + length] != block_words or any(claimed[p : p + length]):
                 continue
             claimed[p : p + length] = b"\x01" * length
             spans[i] = (p, p + length)
@@ -245,7 +271,7 @@ def _tag(block: Block) -> str:
     return block.node.tag if block.node is not None else ""
 
 
-def _common_ancestor(a, b):
+def common_ancestor(a, b):
     if a is None or b is None:
         return None
     ancestors = set(a.iterancestors())
@@ -256,7 +282,7 @@ def _common_ancestor(a, b):
     return None
 
 
-def _inside(node, container) -> bool:
+def inside(node, container) -> bool:
     if node is None or container is None:
         return False
     return node is container or any(parent is container for parent in node.iterancestors())
@@ -274,10 +300,10 @@ def _visible_length(text: str) -> int:
 
 def without_title_heading(blocks: list[Block], titles: list[str]) -> list[Block]:
     """Drop the first ``#`` heading when it repeats ``<title>`` or ``og:title`` (returned as the title)."""
-    wanted = [" ".join(_TOKEN.findall(title)).lower() for title in titles]
+    wanted = [" ".join(words(title)).lower() for title in titles]
     for i, block in enumerate(blocks):
         if block.kind == "h" and block.text.startswith("# "):
-            heading = " ".join(_TOKEN.findall(block.text)).lower()
+            heading = " ".join(words(block.text)).lower()
             if heading and any(title and (heading in title or title in heading) for title in wanted):
                 return blocks[:i] + blocks[i + 1 :]
             return blocks
