@@ -15,6 +15,9 @@ Split, fixed before any tuning: a page is ``tune`` when both its source (by SHA-
 generator/theme are in the tune halves, ``held-out`` when neither is; mixed pages are not built. Held-out
 themes: mkdocs-readthedocs, furo, pydata, intercom, confluence, docusaurus. Writes ``manifest.jsonl``
 (``html``, ``gold``, ``kind``, ``split``, ``source``) into ``--out`` (gitignored; nothing here is committed).
+
+``--fixtures tests/ingest/fixtures/pages`` instead renders that folder's ``src/*.md`` through every generator
+and layout into the small gzipped pages the tests read.
 """
 
 from __future__ import annotations
@@ -153,25 +156,48 @@ def _anchor(text: str) -> str:
     return re.sub(r"[^\w]+", "-", text.lower()).strip("-")
 
 
+def build(kind: str, pages: dict[str, str], out: Path, bin_dir: Path) -> dict[str, Path]:
+    """Render ``pages`` (slug -> Markdown) with one generator or layout; returns slug -> HTML file."""
+    if kind in MKDOCS_THEMES:
+        return build_mkdocs(bin_dir, kind, pages, out)
+    if kind in SPHINX_THEMES:
+        return build_sphinx(bin_dir, kind, pages, out)
+    return build_layout(kind, pages, out)
+
+
+KINDS = [*MKDOCS_THEMES, *SPHINX_THEMES, *LAYOUTS]
+
+
+def write_fixtures(folder: Path, bin_dir: Path) -> None:
+    """Test fixtures: the pages of ``folder/src`` through every generator, gzipped as ``KIND-SLUG.html.gz``."""
+    import gzip
+    import tempfile
+
+    pages = {path.stem: path.read_text(encoding="utf-8") for path in sorted((folder / "src").glob("*.md"))}
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in KINDS:
+            for slug, html in build(kind, dict(pages), Path(tmp), bin_dir).items():
+                if slug.startswith("vpn-"):
+                    (folder / f"{kind}-{slug}.html.gz").write_bytes(gzip.compress(html.read_bytes(), mtime=0))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / ".cache" / "docs_pages")
     parser.add_argument("--bin", type=Path, default=ROOT / ".cache" / "htmlgen-venv" / "bin")
     parser.add_argument("--per-source", type=int, default=40, help="At most N pages from each source folder.")
+    parser.add_argument("--fixtures", type=Path, help="Instead: write the test fixtures of this folder's src/.")
     args = parser.parse_args()
+    if args.fixtures:
+        write_fixtures(args.fixtures, args.bin)
+        return
 
     every = sources(args.per_source)
-    kinds = [*MKDOCS_THEMES, *SPHINX_THEMES, *LAYOUTS]
     rows = []
-    for kind in kinds:
+    for kind in KINDS:
         split = kind_split(kind)
         pages = {slug: text for slug, text in every.items() if content_split(slug) == split}
-        if kind in MKDOCS_THEMES:
-            built = build_mkdocs(args.bin, kind, pages, args.out)
-        elif kind in SPHINX_THEMES:
-            built = build_sphinx(args.bin, kind, pages, args.out)
-        else:
-            built = build_layout(kind, pages, args.out)
+        built = build(kind, pages, args.out, args.bin)
         for slug, html in built.items():
             gold = args.out / "gold" / kind / f"{slug}.md"
             gold.parent.mkdir(parents=True, exist_ok=True)

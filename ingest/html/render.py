@@ -15,6 +15,7 @@ _BLOCK_TAGS = frozenset(
 )
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w")
 _BLANK_RUNS = re.compile(r"\n{3,}")
 _GUTTER = re.compile(r"gutter|line-?num|lineno|linenos|blob-num|ln-num|line-number", re.IGNORECASE)
 _CODE_TABLE = re.compile(r"highlight|syntax|code|blob|gist|listing", re.IGNORECASE)
@@ -133,7 +134,7 @@ class _Renderer:
             text = _SPACE.sub(" ", el.text_content()).strip()
             if text:
                 self.add(f"`{text}`")
-        elif tag in ("img", "wbr", "hr"):
+        elif tag in ("img", "wbr", "hr") or (tag == "a" and _is_permalink(el)):
             return
         else:
             self.walk_children(el)
@@ -241,6 +242,11 @@ _HANDLERS = {
     "pre": _Renderer.code,
     "table": _Renderer.table,
 }
+
+
+def _is_permalink(el) -> bool:
+    """A heading's anchor link (``¶``, ``#``, ``§``, an icon): a link into the page with no word in it."""
+    return el.get("href", "").startswith("#") and _WORD.search(el.text_content()) is None
 
 
 def _inline_text(el) -> str:
