@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import lxml.html
 
+from ingest.html.nodes import common_ancestor, inside, is_links, link_densities
 from ingest.html.render import Block, render_blocks
-from ingest.html.select import common_ancestor, inside, is_links, link_density
 
 VOTED_OUT = "voted out (not main content)"
 LINKS_ONLY = "links only (navigation)"
@@ -53,7 +53,8 @@ def loss_warnings(kept: list[Block], lost: list[tuple[Block, str]]) -> tuple[str
     """
     nodes = [b.node for b in kept if b.node is not None]
     article = common_ancestor(nodes[0], nodes[-1]) if nodes else None
-    voted_out = [b for b, reason in lost if reason == VOTED_OUT and not _is_navigation(b)]
+    density = link_densities()
+    voted_out = [b for b, reason in lost if reason == VOTED_OUT and (b.node is None or density(b.node) <= 0.5)]
     dropped: Counter = Counter()
     for i, block in enumerate(voted_out):
         if block.node is not None and inside(block.node, article):
@@ -74,10 +75,6 @@ def loss_warnings(kept: list[Block], lost: list[tuple[Block, str]]) -> tuple[str
         f"dropped {', '.join(parts)} outside navigation as not main content;"
         " `sift clean --explain` lists each dropped block and why",
     )
-
-
-def _is_navigation(block: Block) -> bool:
-    return block.node is not None and link_density(block.node) > 0.5
 
 
 def as_dropped(lost: list[tuple[Block, str]]) -> list[DroppedBlock]:

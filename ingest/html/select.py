@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
-from ingest.html.prune import names_furniture
+from ingest.html.flow import keep_article_flow
+from ingest.html.nodes import common_ancestor, inside, is_links, link_densities, tag_of
 from ingest.html.render import Block
+from ingest.html.words import words
 
 # Article extractors are good at finding the main text but flatten or drop its structure; Sift renders every
 # block itself and keeps the blocks that the extractors vote for. Voters: trafilatura in its default and its
@@ -14,18 +16,8 @@ from ingest.html.render import Block
 # Measured on the article benchmark (docs/benchmarks.md): any one voter alone scores 0.93-0.96 F1, two of
 # three 0.97+; bs4 was not used because parsing alone costs ~19 ms/page there against ~2 ms for lxml.
 
-# Words for matching blocks to extractor output; scripts written without spaces count one character a word.
-_UNSPACED = "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[^\W{_UNSPACED}]+|[{_UNSPACED}]")
-_INVISIBLE = dict.fromkeys(map(ord, "\xad\u200b\u200c\u200d\u2060\ufeff"))  # soft hyphens, zero widths
-
-
-def words(text: str) -> list[str]:
-    """The words of a text for matching: soft hyphens and zero-width characters do not split words."""
-    return _TOKEN.findall(text.translate(_INVISIBLE))
 _LONG_PARAGRAPH = 25  # words: a paragraph this long that one voter found joins if it looks like the article's
 _STRUCTURE = frozenset({"li", "row", "code"})
-_LINKS_ONLY = 0.8  # share of a block's text inside links above which it is navigation, not content
 _NEARBY = 10  # blocks: a short block counts as found beside reference text of a block this close
 _PLACES = 16  # unclaimed places of a 4-gram considered when aligning a block
 
@@ -48,125 +40,14 @@ def select_main_blocks(blocks: list[Block], references: list[str]) -> list[bool]
             keep[i] = True  # a paragraph in the article's own markup, cut off by ads or embeds
     kept = [i for i, k in enumerate(keep) if k]
     container = common_ancestor(blocks[kept[0]].node, blocks[kept[-1]].node)
+    density = link_densities()
     for start, end in _gaps(keep, kept[0], kept[-1]):
         run = blocks[start:end]
         after_title = blocks[start - 1].kind == "h" and blocks[start - 1].text.startswith("# ")
-        if not after_title and all(_is_structure(block, container) for block in run):
+        if not after_title and all(_is_structure(block, container, density) for block in run):
             keep[start:end] = [True] * (end - start)  # a list, table or code the extractors dropped
-    _keep_article_structure(blocks, keep, tokens)
+    keep_article_flow(blocks, keep, tokens)
     return keep
-
-
-def _keep_article_structure(blocks: list[Block], keep: list[bool], tokens: list[list[str]]) -> None:
-    """Keep headings, lists, tables and code that sit in the article's own flow, even when voted out.
-
-    The article's flow is the set of elements that directly hold kept blocks, and the sections beside
-    them. Extractors drop headings of bare pages, a page's lead and synopsis, and lists made of links
-    ("See also"); such blocks placed among the article's own blocks are part of it, while navigation sits
-    in containers of its own. After the first kept block, headings, lists, tables and code in the flow
-    join; before it, the run of flow blocks that leads into it (title, lead paragraph, synopsis). Teasers
-    stay out: headings that are links or head no kept content, link tables, and lists of links that are
-    neither between kept blocks nor under a heading of their own. Between kept blocks, paragraphs in the
-    flow that extractors skip by design join too (see ``_is_section_body``).
-    """
-    kept = [i for i, k in enumerate(keep) if k]
-    flow = {blocks[i].node.getparent() for i in kept if blocks[i].node is not None}
-    flow.discard(None)
-    beside = {parent.getparent() for parent in flow} | flow
-    first, last = kept[0], kept[-1]
-    while first > 0 and _leads_in(blocks, first - 1) and _in_flow(blocks[first - 1], flow, beside):
-        first -= 1
-        keep[first] = True
-    added = []
-    texts = {tuple(tokens[i]) for i in kept}
-    for i in range(first, len(blocks)):
-        block = blocks[i]
-        if not keep[i] and block.kind == "p" and _is_section_body(blocks, i, last, flow, beside, texts):
-            keep[i] = True
-            continue
-        if keep[i] or block.kind not in _FLOW_KINDS or not _in_flow(block, flow, beside):
-            continue
-        if block.kind in ("h", "row") and link_density(block.node) > 0.5:
-            continue  # a teaser's title, a table of links to other pages
-        if is_links(block) and i > last and not _under_heading(blocks, i):
-            continue  # "more stories" after the article
-        keep[i] = True
-        added.append(i)
-    for i in reversed(added):  # last first: a heading over an empty subsection heads nothing kept
-        if blocks[i].kind == "h" and not _heads_kept(blocks, keep, i):
-            keep[i] = False
-
-
-def _is_section_body(
-    blocks: list[Block], i: int, last: int, flow: set, beside: set, texts: set[tuple[str, ...]]
-) -> bool:
-    """A paragraph placed straight in the flow that extractors skip: a repeat of kept text (they keep one
-    copy), or the one paragraph under a heading ("See ``Dispatcher.request``.", a link)."""
-    block = blocks[i]
-    if not _in_flow(block, flow, beside):
-        return False
-    if tuple(words(block.text)) in texts:
-        return True
-    sole = blocks[i - 1].kind == "h" and (i + 1 == len(blocks) or blocks[i + 1].kind == "h")
-    return sole and (i < last or block.node.getparent().tag == "section")  # after the article: a <section>
-
-
-def _under_heading(blocks: list[Block], i: int) -> bool:
-    """Whether the list holding block ``i`` comes right after a heading ("See also" and its links)."""
-    group = blocks[i].group
-    while i > 0 and blocks[i - 1].kind == "li" and blocks[i - 1].group == group:
-        i -= 1
-    return i > 0 and blocks[i - 1].kind == "h"
-
-
-def _heads_kept(blocks: list[Block], keep: list[bool], i: int) -> bool:
-    """Whether the section a heading opens (up to the next heading of its level or above) keeps a block."""
-    level = len(blocks[i].text) - len(blocks[i].text.lstrip("#"))
-    for j in range(i + 1, len(blocks)):
-        block = blocks[j]
-        if block.kind == "h" and len(block.text) - len(block.text.lstrip("#")) <= level:
-            return False
-        if keep[j] and block.kind != "h":
-            return True
-    return False
-
-
-_FLOW_KINDS = frozenset({"h", "li", "row", "code"})
-_WRAPPED_KINDS = frozenset({"row", "code"})  # tables and code often sit in wrapper divs of their own
-_LEADING_KINDS = frozenset({"h", "row", "code"})  # not lists: bylines and share bars are lists
-
-
-def _leads_in(blocks: list[Block], i: int) -> bool:
-    """A block of the run leading into the article: a heading, table or code, or the paragraph right
-    under the page's ``#`` title."""
-    block = blocks[i]
-    if is_links(block):
-        return False
-    after_title = i > 0 and blocks[i - 1].kind == "h" and blocks[i - 1].text.startswith("# ")
-    return block.kind in _LEADING_KINDS or (block.kind == "p" and after_title)
-_STRUCTURAL = frozenset("ul ol li dl dd dt table thead tbody tfoot tr td th pre code p blockquote".split())
-
-
-def _in_flow(block: Block, flow: set, beside: set) -> bool:
-    """Whether a block sits in the article's flow: under an element holding kept blocks, or in a section
-    beside them, through list and table markup only (tables and code: through any plain wrapper)."""
-    if block.node is None or _tag(block) == "figcaption":
-        return False
-    wrapped = False
-    for parent in block.node.iterancestors():
-        if parent in flow or (_is_section(parent) and parent.getparent() in beside):
-            return not wrapped or block.kind in _WRAPPED_KINDS
-        if parent.tag in ("body", "html", "article", "main") or names_furniture(parent):
-            return False
-        wrapped = wrapped or parent.tag not in _STRUCTURAL
-    return False
-
-
-def _is_section(el) -> bool:
-    """A ``<section>``, or an element that opens with a heading (Sphinx's ``div.section``), not furniture."""
-    first = next(iter(el), None)
-    opens = el.tag == "section" or (first is not None and first.tag in ("h1", "h2", "h3", "h4", "h5", "h6"))
-    return opens and not names_furniture(el)
 
 
 def _gaps(keep: list[bool], first: int, last: int):
@@ -180,16 +61,11 @@ def _gaps(keep: list[bool], first: int, last: int):
             start = None
 
 
-def is_links(block: Block) -> bool:
-    """A paragraph or list item that is nothing but links: navigation or teasers of other pages."""
-    return block.kind in ("p", "li") and block.node is not None and link_density(block.node) > _LINKS_ONLY
-
-
-def _is_structure(block: Block, container) -> bool:
+def _is_structure(block: Block, container, density: Callable) -> bool:
     """A list item, table row or code block of the article: inside its container, not links, not a caption."""
-    if block.kind not in _STRUCTURE or _tag(block) == "figcaption" or not inside(block.node, container):
+    if block.kind not in _STRUCTURE or tag_of(block) == "figcaption" or not inside(block.node, container):
         return False
-    return block.kind == "code" or link_density(block.node) < 0.5
+    return block.kind == "code" or density(block.node) < 0.5
 
 
 def _found_in(tokens: list[list[str]], grams: list[list[tuple]], reference: str) -> list[bool]:
@@ -263,39 +139,8 @@ def _template(block: Block) -> tuple:
     node = block.node
     parent = node.getparent() if node is not None else None
     if parent is None:
-        return (_tag(block),)
+        return (tag_of(block),)
     return (node.tag, parent.tag, parent.get("class"))
-
-
-def _tag(block: Block) -> str:
-    return block.node.tag if block.node is not None else ""
-
-
-def common_ancestor(a, b):
-    if a is None or b is None:
-        return None
-    ancestors = set(a.iterancestors())
-    ancestors.add(a)
-    for node in (b, *b.iterancestors()):
-        if node in ancestors:
-            return node
-    return None
-
-
-def inside(node, container) -> bool:
-    if node is None or container is None:
-        return False
-    return node is container or any(parent is container for parent in node.iterancestors())
-
-
-def link_density(node) -> float:
-    """The share of an element's visible characters (whitespace aside) that sit inside links."""
-    text = _visible_length(node.text_content()) or 1
-    return sum(_visible_length(link.text_content()) for link in node.iter("a")) / text
-
-
-def _visible_length(text: str) -> int:
-    return len(text) - sum(text.count(space) for space in " \n\t\r\xa0")
 
 
 def without_title_heading(blocks: list[Block], titles: list[str]) -> list[Block]:
