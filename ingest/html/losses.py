@@ -78,4 +78,5 @@ def loss_warnings(kept: list[Block], lost: list[tuple[Block, str]]) -> tuple[str
 
 
 def as_dropped(lost: list[tuple[Block, str]]) -> list[DroppedBlock]:
+    """The selection's losses as ``DroppedBlock``s for ``--explain``."""
     return [DroppedBlock(_KIND_NAMES[b.kind], b.text, reason) for b, reason in lost]
