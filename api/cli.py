@@ -270,6 +270,8 @@ def ingest(
     counts: dict[str, int] = {}
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
+        for warning in result.get("warnings", ()):
+            typer.echo(f"{result['id']}: warning: {warning}", err=True)
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     typer.echo(f"{len(results)} documents into {collection!r} ({summary})" + (f" via {server}" if server else ""))
     if counts.get("failed"):
@@ -298,7 +300,8 @@ def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
             batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], sift.settings))
             items = [IngestItem(content=s.data, name=s.name, content_type=s.content_type, url=s.url) for s in batch]
             for result in sift.ingest(collection, items):
-                results.append({"id": result.doc_id, "status": result.status, "chunks": result.chunks})
+                results.append({"id": result.doc_id, "status": result.status, "chunks": result.chunks,
+                                "warnings": result.warnings})
             progress.update(len(targets[start:start + UPLOAD_BATCH]))
     return results
 
@@ -426,8 +429,10 @@ def eval_dataset(
 def clean(
     paths: Annotated[list[Path], typer.Argument(help="HTML, Markdown or text files (.gz too).")],
     out: Annotated[Path | None, typer.Option(help="Write one NAME.txt per input into this folder.")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="List each block left out of an HTML page and why, "
+                                                            "instead of the text.")] = False,
 ) -> None:
-    """Print (or write) the cleaned text of each file."""
+    """Print (or write) the cleaned text of each file; warnings about left-out content go to stderr."""
     from ingest.errors import IngestError
     from ingest.loaders import load_document
     from ingest.sources import read_file
@@ -439,12 +444,18 @@ def clean(
     for path in tqdm(paths, desc="clean", unit="file", file=sys.stderr, disable=out is None or len(paths) < 2):
         try:
             sources = read_file(path, max_bytes=settings.max_upload_bytes, max_files=settings.max_files_per_request)
+            if explain:
+                for source in sources:
+                    typer.echo(_explain(source.name, source.data))
+                continue
             documents = [load_document(s.data, doc_id=s.name, name=s.name) for s in sources]
         except IngestError as exc:
             typer.echo(f"{path}: {exc}", err=True)
             failed += 1
             continue
         for source, document in zip(sources, documents, strict=True):
+            for warning in document.warnings:
+                typer.echo(f"{source.name}: warning: {warning}", err=True)
             if out:
                 stem = Path(source.name).name
                 for suffix in (".html", ".htm"):
@@ -618,6 +629,22 @@ def _print_run(run: dict, indent: str = "") -> None:
         typer.echo(f"{indent}  failed     {error['url']}: {error['error']}", err=True)
     if run["error"]:
         typer.echo(f"{indent}  {run['error']}", err=True)
+
+
+def _explain(name: str, data: bytes) -> str:
+    """Each block the HTML cleaner left out of one file, with the reason, then its warnings."""
+    from ingest.html import clean_html
+    from ingest.loaders import HTML, resolve_content_type
+
+    if resolve_content_type(name) != HTML:
+        return f"{name}: not HTML; nothing is left out of Markdown or text"
+    page = clean_html(data, explain=True)
+    lines = [f"{name}: {len(page.dropped)} blocks left out"]
+    for block in page.dropped:
+        text = " ".join(block.text.split())
+        lines.append(f"  [{block.reason}] {block.kind}: {text[:117] + '...' if len(text) > 120 else text}")
+    lines += [f"  warning: {warning}" for warning in page.warnings]
+    return "\n".join(lines)
 
 
 def main() -> None:

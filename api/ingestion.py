@@ -47,6 +47,7 @@ class IngestResult:
     title: str
     chunks: int
     status: WriteStatus
+    warnings: tuple[str, ...] = ()  # what cleaning left out (see ``CleanedPage.warnings``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,8 @@ class IngestPipeline:
             if status == "unchanged":
                 live = self.index.catalog.document(collection, plan.document.id)
                 chunks = live.chunks if live else 0
-            results.append(IngestResult(plan.document.id, plan.document.title, chunks, status))
+            results.append(IngestResult(plan.document.id, plan.document.title, chunks, status,
+                                        plan.document.warnings))
         return results
 
     def ingest_stream(

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS job_files (
     result_id TEXT,
     chunks INTEGER,
     error TEXT,
+    warnings TEXT,                    -- JSON list: what cleaning left out
     PRIMARY KEY (job_id, seq)
 );
 """
@@ -61,6 +62,9 @@ class JobStore:
     def __init__(self, path: str | Path) -> None:
         self._db = open_database(Path(path), SCHEMA, timeout_s=30)
         self._lock = threading.Lock()
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(job_files)")}
+        if "warnings" not in columns:  # a jobs database from before per-file warnings
+            self._db.execute("ALTER TABLE job_files ADD COLUMN warnings TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -112,11 +116,13 @@ class JobStore:
             for seq, name, content_type, doc_id, title, url, metadata, content, is_text in rows
         ]
 
-    def file_done(self, job_id: str, seq: int, *, doc_id: str, status: str, chunks: int) -> None:
+    def file_done(self, job_id: str, seq: int, *, doc_id: str, status: str, chunks: int,
+                  warnings: Sequence[str] = ()) -> None:
         with self._lock:
             self._db.execute(
-                "UPDATE job_files SET state = 'done', status = ?, result_id = ?, chunks = ?, content = NULL "
-                "WHERE job_id = ? AND seq = ?", (status, doc_id, chunks, job_id, seq))
+                "UPDATE job_files SET state = 'done', status = ?, result_id = ?, chunks = ?, warnings = ?, "
+                "content = NULL WHERE job_id = ? AND seq = ?",
+                (status, doc_id, chunks, json.dumps(list(warnings)), job_id, seq))
             self._db.execute("UPDATE jobs SET updated_at = ? WHERE id = ?", (time.time(), job_id))
 
     def file_failed(self, job_id: str, seq: int, error: str) -> None:
@@ -154,7 +160,7 @@ class JobStore:
                                    "WHERE id = ?", (job_id,)).fetchone()
             if job is None:
                 return None
-            files = self._db.execute("SELECT seq, name, doc_id, state, status, result_id, chunks, error "
+            files = self._db.execute("SELECT seq, name, doc_id, state, status, result_id, chunks, error, warnings "
                                      "FROM job_files WHERE job_id = ? ORDER BY seq", (job_id,)).fetchall()
         counts = {"total": len(files), "done": 0, "failed": 0, "pending": 0}
         for file in files:
@@ -164,7 +170,8 @@ class JobStore:
             "error": job[5],
             "files": counts,
             "chunks_done": sum(f[6] or 0 for f in files if f[3] == "done" and f[4] != "unchanged"),
-            "documents": [{"id": f[5], "status": f[4], "chunks": f[6]} for f in files if f[3] == "done"],
+            "documents": [{"id": f[5], "status": f[4], "chunks": f[6], "warnings": json.loads(f[8] or "[]")}
+                          for f in files if f[3] == "done"],
             "errors": [{"file": f[1] or f[2] or f"#{f[0]}", "error": f[7]} for f in files if f[3] == "failed"],
         }
 
@@ -233,7 +240,8 @@ class JobRunner:
                                   strict=True):
             written = [seq_of[id(item)] for item in batch if seq_of[id(item)] not in failed]
             for seq, result in zip(written, results, strict=True):
-                self.jobs.file_done(job_id, seq, doc_id=result.doc_id, status=result.status, chunks=result.chunks)
+                self.jobs.file_done(job_id, seq, doc_id=result.doc_id, status=result.status, chunks=result.chunks,
+                                    warnings=result.warnings)
             if self._stop.is_set():
                 return False
         return True

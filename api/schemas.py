@@ -39,6 +39,7 @@ class DocumentWritten(BaseModel):
     title: str
     chunks: int
     status: Literal["created", "updated", "unchanged"]
+    warnings: list[str] = Field(default_factory=list, description="Content the cleaner left out, if much.")
 
 
 class DocumentsWritten(BaseModel):
@@ -67,6 +68,7 @@ class JobDocument(BaseModel):
     id: str
     status: Literal["created", "updated", "unchanged"]
     chunks: int
+    warnings: list[str] = Field(default_factory=list, description="Content the cleaner left out, if much.")
 
 
 class JobOut(BaseModel):

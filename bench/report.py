@@ -26,6 +26,6 @@ def write_section(title: str, body: str, *, command: str | None = None, path: Pa
     section = f"## {title}\n\n{stamp}\n\n{body.strip()}\n"
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.MULTILINE | re.DOTALL)
-    text = pattern.sub(section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    text = pattern.sub(lambda _: section + "\n", text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")

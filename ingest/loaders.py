@@ -78,6 +78,7 @@ def load_document(
     """Decode, clean and normalise one document. Raises an ``IngestError`` naming the problem."""
     media = resolve_content_type(name, content_type)
     label = name or doc_id
+    warnings: tuple[str, ...] = ()
     if media in BINARY_FORMATS:
         if isinstance(content, str):
             raise UnsupportedContentType(f"{label!r}: {media} must be uploaded as a file, not as JSON text")
@@ -86,19 +87,20 @@ def load_document(
     text = content if isinstance(content, str) else decode_bytes(content, charset_of(content_type))
     if media == HTML:
         page = clean_html(text, url=url)
-        body, found_title = page.text, page.title
+        body, found_title, warnings = page.text, page.title, page.warnings
     else:
         body = normalize_text(text)
         found_title = _markdown_title(body) if media == MARKDOWN else ""
     if not body.strip():
         raise EmptyDocument(f"{label!r} has no readable text after cleaning")
-    return _document(doc_id, title, found_title, body, media, name, url)
+    return _document(doc_id, title, found_title, body, media, name, url, warnings)
 
 
 def _document(doc_id: str, title: str | None, found_title: str, body: str, media: str, name: str | None,
-              url: str | None) -> Document:
+              url: str | None, warnings: tuple[str, ...] = ()) -> Document:
     final_title = normalize_text(title or "").strip() or found_title or _title_from_name(name) or doc_id
-    return Document(id=doc_id, title=final_title, text=body, content_type=media, source=name, url=url)
+    return Document(id=doc_id, title=final_title, text=body, content_type=media, source=name, url=url,
+                    warnings=warnings)
 
 
 def _markdown_title(text: str) -> str:

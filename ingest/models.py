@@ -25,6 +25,7 @@ class Document:
     content_type: str
     source: str | None = None
     url: str | None = None
+    warnings: tuple[str, ...] = ()  # what cleaning left out that a reader may miss; not part of the content
 
     @property
     def content_hash(self) -> str:

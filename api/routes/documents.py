@@ -74,7 +74,8 @@ async def upload_documents(
             return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.status_url})
         results = await run_in_threadpool(sift.ingest, collection, items)
     return DocumentsWritten(documents=[
-        DocumentWritten(id=r.doc_id, title=r.title, chunks=r.chunks, status=r.status) for r in results
+        DocumentWritten(id=r.doc_id, title=r.title, chunks=r.chunks, status=r.status,
+                        warnings=list(r.warnings)) for r in results
     ])
 
 

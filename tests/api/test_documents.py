@@ -46,7 +46,8 @@ def test_changed_content_replaces_every_chunk(client, sift, collection):
 
     new = {**old, "content": "Support is available around the clock on weekdays."}
     updated = client.post(f"/v1/collections/{collection}/documents", json={"documents": [new]}).json()
-    assert updated["documents"][0] == {"id": "faq", "title": "FAQ", "chunks": 1, "status": "updated"}
+    assert updated["documents"][0] == {"id": "faq", "title": "FAQ", "chunks": 1, "status": "updated",
+                                        "warnings": []}
     assert point_count(sift, collection) == 1
 
     answer = client.post("/v1/query", json={"question": "when does the office open", "collection": collection})
