@@ -7,7 +7,9 @@ chunking) with the embedding of the current one, for large corpora.
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +23,21 @@ from ingest.loaders import load_document
 from ingest.models import Chunk, Document, sha256_hex
 from retrieval.index import DocumentWrite, KnowledgeIndex, WriteStatus
 
+INGEST_NICENESS = 10
+"""How much lower than request threads the scheduler ranks ingestion threads (Linux nice levels)."""
+
 DOC_ID_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,512}$")
+
+
+def lower_thread_priority() -> None:
+    """Let the calling thread yield the CPU to request threads: ingestion is bulk work, questions are not.
+
+    Linux gives each thread its own nice level; elsewhere this does nothing.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), INGEST_NICENESS)
+    except (AttributeError, OSError):
+        pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +169,8 @@ class IngestPipeline:
                     on_error(item, exc)
             return self.plan(collection, prepared)
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare") as pool:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-prepare",
+                                initializer=lower_thread_priority) as pool:
             pending = None
             for batch in batches:
                 future = pool.submit(prepare_and_plan, batch)

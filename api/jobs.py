@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from api.ingestion import IngestItem, IngestPipeline
+from api.ingestion import IngestItem, IngestPipeline, lower_thread_priority
 from ingest.errors import IngestError
 from retrieval.catalog import open_database, transaction
 
@@ -208,6 +208,7 @@ class JobRunner:
             self._thread.join(timeout_s)
 
     def _loop(self) -> None:
+        lower_thread_priority()
         while not self._stop.is_set():
             claimed = self.jobs.claim_next()
             if claimed is None:

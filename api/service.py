@@ -8,11 +8,12 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from api.ingestion import IngestItem, IngestPipeline, IngestResult
+from api.ingestion import IngestItem, IngestPipeline, IngestResult, lower_thread_priority
 from api.jobs import JobRunner, JobStore
 from api.settings import Settings
 from api.sync import SyncRunner
@@ -97,6 +98,8 @@ class Sift:
             timeout_s=settings.rerank_timeout_s,
         )
         self._pipeline: IngestPipeline | None = None
+        self._ingest_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest",
+                                               initializer=lower_thread_priority)
         self._jobs: JobRunner | None = None
         self._maintainer: IndexMaintainer | None = None
         self._sync: SyncRunner | None = None
@@ -123,6 +126,7 @@ class Sift:
         self.reranker.warm_up()
 
     async def close(self) -> None:
+        await asyncio.to_thread(self._ingest_pool.shutdown)
         if self._jobs is not None:
             await asyncio.to_thread(self._jobs.stop)
             self._jobs.jobs.close()
@@ -146,6 +150,11 @@ class Sift:
     def ingest(self, collection: str, items: Sequence[IngestItem]) -> list[IngestResult]:
         """Clean, chunk, embed and store documents; all are validated before anything is written."""
         return self.pipeline.ingest(collection, items)
+
+    async def ingest_in_background_thread(self, collection: str, items: Sequence[IngestItem]
+                                          ) -> list[IngestResult]:
+        """``ingest`` on the low-priority ingestion thread, so that questions keep their CPU meanwhile."""
+        return await asyncio.wrap_future(self._ingest_pool.submit(self.ingest, collection, items))
 
     @property
     def jobs(self) -> JobRunner:

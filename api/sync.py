@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 
-from api.ingestion import IngestItem, IngestPipeline
+from api.ingestion import IngestItem, IngestPipeline, lower_thread_priority
 from api.settings import Settings
 from api.sync_store import PageState, Source, SyncStore
 from ingest.crawl import SiteClient
@@ -68,6 +68,7 @@ class SyncRunner:
         return run_id
 
     def _loop(self) -> None:
+        lower_thread_priority()
         while not self._stop.is_set():
             self.store.schedule_due(time.time())
             claimed = self.store.claim_next()

@@ -72,7 +72,7 @@ async def upload_documents(
             job_id = await run_in_threadpool(sift.submit_job, collection, items)
             body = JobAccepted(job_id=job_id, state="queued", status_url=f"/v1/jobs/{job_id}")
             return JSONResponse(body.model_dump(), status_code=202, headers={"Location": body.status_url})
-        results = await run_in_threadpool(sift.ingest, collection, items)
+        results = await sift.ingest_in_background_thread(collection, items)
     return DocumentsWritten(documents=[
         DocumentWritten(id=r.doc_id, title=r.title, chunks=r.chunks, status=r.status,
                         warnings=list(r.warnings)) for r in results
