@@ -19,3 +19,7 @@ class UnsupportedContentType(IngestError):
 
 class DocumentTooLarge(IngestError):
     """The upload exceeds the configured size limit."""
+
+
+class EmbedderUnavailable(IngestError):
+    """The embedding model named by ``SIFT_EMBED_MODEL`` cannot be loaded."""

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
@@ -214,6 +214,18 @@ class EdgeStore:
         from qdrant_edge import CountRequest
 
         return int(self.shard.count(CountRequest(filter=to_edge_filter(where))))
+
+    def scroll(self, where: Where, *, batch: int = 256) -> Iterator[list[ScoredPoint]]:
+        from qdrant_edge import ScrollRequest
+
+        offset = None
+        while True:
+            records, offset = self.shard.scroll(ScrollRequest(offset=offset, limit=batch, filter=to_edge_filter(where),
+                                                              with_payload=True, with_vector=False))
+            if records:
+                yield [ScoredPoint(str(r.id), 0.0, r.payload or {}) for r in records]
+            if offset is None or not records:
+                return
 
     def close(self) -> None:
         if self._shard is not None:

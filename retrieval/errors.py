@@ -19,3 +19,7 @@ class CollectionNotFound(RetrievalError):
 
 class DocumentNotFound(RetrievalError):
     """No document with that id exists in the collection."""
+
+
+class EmbedderMismatch(RetrievalError):
+    """A collection's vectors were made by another embedding model than the configured one."""

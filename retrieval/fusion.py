@@ -49,6 +49,15 @@ class FusionConfig:
 DEFAULT_FUSION = FusionConfig()
 
 
+MULTILINGUAL_FUSION = FusionConfig(lexical_weight=0.005, cjk_boost=0.0, dense_confident=0.5)
+"""For multilingual-e5-small (language-centred): it reads Chinese, so CJK questions get no lexical boost."""
+
+
+def fusion_for(model: str) -> FusionConfig:
+    """The fusion measured for an embedding model (bench/embedders.py); MiniLM's for unmeasured ones."""
+    return MULTILINGUAL_FUSION if model.startswith("multilingual-e5-small") else DEFAULT_FUSION
+
+
 def lexical_weight(dense: Ranked, query: str | None, config: FusionConfig = DEFAULT_FUSION) -> float:
     """λ_q: what one BM25 point is worth in cosine points for this query and dense list."""
     weight = config.lexical_weight * (1.0 + config.cjk_boost * cjk_share(query or ""))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_client_filter
@@ -109,6 +109,16 @@ class ServerStore:
 
     def count(self, where: Where | None = None) -> int:
         return int(self._client.count(self.collection, count_filter=to_client_filter(where), exact=True).count)
+
+    def scroll(self, where: Where, *, batch: int = 256) -> Iterator[list[ScoredPoint]]:
+        offset = None
+        while True:
+            records, offset = self._client.scroll(self.collection, scroll_filter=to_client_filter(where), limit=batch,
+                                                  offset=offset, with_payload=True, with_vectors=False)
+            if records:
+                yield [ScoredPoint(str(r.id), 0.0, r.payload or {}) for r in records]
+            if offset is None or not records:
+                return
 
     def close(self) -> None:
         self._client.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -79,6 +79,9 @@ class VectorStore(Protocol):
 
     def count(self, where: Where | None = None) -> int:
         """Number of points matching ``where`` (all points when None)."""
+
+    def scroll(self, where: Where, *, batch: int = 256) -> Iterator[list[ScoredPoint]]:
+        """Every point matching ``where`` (id and payload, score 0), ``batch`` at a time."""
 
     def close(self) -> None:
         """Flush and release the store."""
