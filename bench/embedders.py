@@ -33,7 +33,7 @@ from ingest.encoders import MINILM, MULTILINGUAL_E5  # noqa: E402
 from retrieval.fusion import DEFAULT_FUSION, FusionConfig  # noqa: E402
 from retrieval.metrics import ndcg_at_k, percentile, recall_at_k  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SHARED = Path("/work/shared/data")
 SHARED_SETS = ("scifact", "cmrc2018_zh_trial", "cosqa_dev")
 XLING_SETS = ("xling_zh_en", "xling_en_zh")
 MODELS = (MINILM, MULTILINGUAL_E5)

@@ -6,11 +6,15 @@ code question whose best BM25 hit matches only common words stays a weak lexical
 list looks peaked, and a Chinese question that MiniLM cannot read gets near-equal cosines everywhere.
 λ_q, the BM25 points one cosine point is worth for this query, grows
 
-- with the share of the query written in CJK (``cjk_boost``): the default MiniLM embedder reads
-  English only, so for Chinese, Japanese or Korean questions lexical decides; set 0 with a
-  multilingual embedder;
+- with the share of the query written in CJK (``cjk_boost``): MiniLM reads English only, so for
+  Chinese, Japanese or Korean questions lexical decides; the multilingual model reads them, and
+  gets no boost;
 - when the best cosine is below ``dense_confident``: a dense list that found nothing convincing
   leaves the decision to lexical.
+
+The parameters depend on the embedding model (``fusion_for``): cosines of another model have
+another scale. Each model's were measured with bench/embedders.py, tuned on half of each set's
+questions and checked on the other half.
 
 Both lists should be the top ``FusionConfig.candidates`` (100) of their signal; the fused list is cut
 to ``limit``. ``rrf`` and ``dbsf`` are Qdrant's rules, kept for comparison (bench/fusion_study.py).

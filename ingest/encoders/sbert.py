@@ -40,7 +40,7 @@ class SentenceTransformerEncoder:
                                               local_files_only=True)  # nothing downloads at run time
         except Exception as exc:  # the library raises OSError, ValueError, HF hub errors… all mean "cannot load"
             raise EmbedderUnavailable(_reason(model, folder, exc)) from exc
-        if "query" not in self._model.prompts and "e5" in folder.name.lower():
+        if not self._model.prompts.get("query") and "e5" in folder.name.lower():
             self._model.prompts = {**self._model.prompts, **E5_PROMPTS}
         self.name = name or (str(folder.resolve()) if folder.is_dir() else model)
         self.dimension = int(self._model.get_embedding_dimension())
