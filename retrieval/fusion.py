@@ -53,7 +53,7 @@ class FusionConfig:
 DEFAULT_FUSION = FusionConfig()
 
 
-MULTILINGUAL_FUSION = FusionConfig(lexical_weight=0.002, cjk_boost=0.0, dense_confident=0.7)
+MULTILINGUAL_FUSION = FusionConfig(lexical_weight=0.005, cjk_boost=0.0, dense_confident=0.7)
 """For multilingual-e5-small (language-centred): the best mean dev nDCG@10 of bench/embedders.py's grid.
 It reads Chinese, so CJK questions get no lexical boost (in a mixed collection one lifts Chinese pages
 that share characters with the question above the English answer)."""
