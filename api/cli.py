@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Annotated
 
@@ -388,6 +389,33 @@ def query(
     typer.echo(payload["context"])
 
 
+@app.command()
+def reembed() -> None:
+    """Re-embed collections that another embedding model made, with SIFT_EMBED_MODEL (server stopped)."""
+    from api.service import Sift
+
+    settings = get_settings()
+    _configure_logging(settings)
+    if _running_server(settings):
+        raise typer.BadParameter(f"stop the server at {settings.server_url} first: it holds the store")
+    sift = Sift(settings)
+    sift.start(allow_other_models=True)
+    bars: dict[str, tqdm] = {}
+
+    def progress(name: str, done: int, total: int) -> None:
+        bar = bars.setdefault(name, tqdm(total=total, desc=name, unit="chunk", file=sys.stderr))
+        bar.update(done - bar.n)
+
+    try:
+        done = sift.reembed(progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+        asyncio.run(sift.close())
+    summary = ", ".join(f"{name} ({n} chunks)" for name, n in done.items()) or "nothing to do"
+    typer.echo(f"re-embedded with {sift.embedder.model_id}: {summary}")
+
+
 @app.command("eval")
 def eval_dataset(
     dataset: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv.")],
@@ -648,13 +676,24 @@ def _explain(name: str, data: bytes) -> str:
 
 
 def main() -> None:
-    """Console-script entry point; settings errors stop here with a readable message."""
+    """Console-script entry point; settings and start-up errors stop here with a readable message.
+
+    A start-up error (a model that cannot load, a store or collection made by another model) prints
+    one line; its traceback only with ``SIFT_LOG_LEVEL=debug``.
+    """
     from api.settings import SettingsError
+    from ingest.errors import EmbedderUnavailable
+    from retrieval.errors import EmbedderMismatch, StoreIncompatible
 
     try:
         app()
     except SettingsError as exc:
         typer.echo(str(exc), err=True)
+        sys.exit(2)
+    except (EmbedderUnavailable, EmbedderMismatch, StoreIncompatible) as exc:
+        if get_settings().log_level == "debug":
+            traceback.print_exception(exc)
+        typer.echo(f"sift: cannot start: {exc}", err=True)
         sys.exit(2)
 
 

@@ -20,6 +20,7 @@ from api.service import Sift
 from api.settings import Settings
 from retrieval.index import SEARCH_MODES, SearchMode
 from retrieval.metrics import mrr_at_k, ndcg_at_k, percentile, recall_at_k
+from retrieval.points import Candidate
 
 EVAL_COLLECTION = "eval"
 CHUNKS_PER_QUERY = 100  # chunk candidates fetched to rank 50 distinct documents
@@ -73,7 +74,7 @@ def evaluate(
         sift = Sift(eval_settings)
         sift.start()
         try:
-            _ingest_corpus(sift, dataset, progress)
+            ingest_corpus(sift, dataset, progress)
             results = {}
             for mode in modes:
                 results[mode] = _run_queries(sift, dataset, mode, rerank=False, progress=progress)
@@ -86,8 +87,8 @@ def evaluate(
             asyncio.run(sift.close())
 
 
-def _ingest_corpus(sift: Sift, dataset: Dataset, progress) -> None:
-    """The corpus through the pipelined ingest path, in batches."""
+def ingest_corpus(sift: Sift, dataset: Dataset, progress: Callable[[str, int, int], None] | None = None) -> None:
+    """The corpus into the ``eval`` collection through the pipelined ingest path, in batches."""
     total, done = len(dataset.corpus), 0
     batches = (
         [IngestItem(content=doc.get("text") or doc.get("title") or " ", doc_id=str(doc["_id"]),
@@ -114,7 +115,7 @@ def _run_queries(sift: Sift, dataset: Dataset, mode: SearchMode, *, rerank: bool
         else:
             chunks, _ = sift.retrieve(text, collection=EVAL_COLLECTION, candidates=CHUNKS_PER_QUERY, mode=mode)
         latencies.append((time.perf_counter() - started) * 1000)
-        ranked = list(dict.fromkeys(chunk.doc_id for chunk in chunks))
+        ranked = ranked_documents(chunks)
         relevant = dataset.qrels[query_id]
         ndcg.append(ndcg_at_k(ranked, relevant, 10))
         recall.append(recall_at_k(ranked, relevant, 50))
@@ -130,6 +131,11 @@ def _run_queries(sift: Sift, dataset: Dataset, mode: SearchMode, *, rerank: bool
         "p95_ms": round(percentile(latencies, 95), 2),
         "queries": len(ndcg),
     }
+
+
+def ranked_documents(chunks: Iterable[Candidate]) -> list[str]:
+    """Document ids in the order of their best chunk (what the metrics rank)."""
+    return list(dict.fromkeys(chunk.doc_id for chunk in chunks))
 
 
 def format_table(dataset: str, results: dict[str, dict[str, float]]) -> str:

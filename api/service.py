@@ -7,7 +7,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +20,16 @@ from api.sync import SyncRunner
 from api.sync_store import SyncStore
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
+from ingest.encoders import BUNDLED, MINILM, MINILM_DIMENSION
+from ingest.errors import EmbedderUnavailable
 from rerank.engines import create_engine
 from rerank.errors import RerankerNotConfigured, RerankError
 from rerank.prompt import document_pieces
 from rerank.service import RerankService
 from retrieval.calibration import calibrated_scores
-from retrieval.catalog import Catalog
+from retrieval.catalog import Catalog, EmbedderRecord
 from retrieval.edge_store import EdgeStore
+from retrieval.fusion import fusion_for
 from retrieval.index import KnowledgeIndex, SearchMode
 from retrieval.maintenance import IndexMaintainer
 from retrieval.points import Candidate
@@ -106,13 +109,27 @@ class Sift:
         self._rerank_tokenizer: Any = None
         self._rerank_tokenizer_lock = threading.Lock()
 
-    def start(self) -> None:
-        """Load the embedder, open the store, load the reranker (degrading loudly if it fails)."""
+    def start(self, *, allow_other_models: bool = False) -> None:
+        """Load the embedder, open the store, load the reranker (degrading loudly if it fails).
+
+        Raises ``EmbedderUnavailable`` when the model cannot load and ``EmbedderMismatch`` when a
+        collection was embedded by another model (unless ``allow_other_models``, for ``reembed``).
+        """
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.embedder.warm_up()
-        self.index.open(self.embedder.dimension)
+        try:
+            self.embedder.warm_up()
+        except EmbedderUnavailable as exc:
+            raise EmbedderUnavailable(
+                f"SIFT_EMBED_MODEL={self.settings.embed_model_path} cannot be loaded: {exc}. Set SIFT_EMBED_MODEL to "
+                f"{' or '.join(BUNDLED)} (bundled) or to a sentence-transformers model folder."
+            ) from exc
+        self.index.fusion = fusion_for(self.embedder.model_id)
+        # Collections from before model records were made by the default of then, MiniLM, unless one was set.
+        unrecorded = (self.embedder_record if self.settings.embed_model.strip()
+                      else EmbedderRecord(MINILM, MINILM, MINILM_DIMENSION))
+        self.index.open(self.embedder_record, unrecorded=unrecorded, allow_other_models=allow_other_models)
         chunker = Chunker(chunk_size=self.settings.chunk_size, chunk_overlap=self.settings.chunk_overlap,
-                          tokenize=self.embedder.tokenize)
+                          count_tokens=self.embedder.count_tokens)
         self._pipeline = IngestPipeline(self.settings, self.embedder, chunker, self.index)
         self._jobs = JobRunner(JobStore(self.settings.data_dir / "jobs.sqlite3"), self._pipeline,
                                retention_s=self.settings.job_retention_s)
@@ -124,6 +141,11 @@ class Sift:
                                                quiet_s=self.settings.index_quiet_s)
             self._maintainer.start()
         self.reranker.warm_up()
+
+    @property
+    def embedder_record(self) -> EmbedderRecord:
+        """What the catalog records as the maker of the vectors this service writes."""
+        return EmbedderRecord(self.settings.embed_model_path, self.embedder.model_id, self.embedder.dimension)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._ingest_pool.shutdown)
@@ -179,6 +201,16 @@ class Sift:
         if self._sync is None:
             raise RuntimeError("Sift.start() must run first")
         return self._sync
+
+    def reembed(self, progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+        """Re-embed the collections another model made with this one; chunks re-embedded per collection."""
+        done = {}
+        for name in self.index.other_models():
+            done[name] = self.index.reembed(
+                name, self.embedder.embed_documents,
+                (lambda n, total, name=name: progress(name, n, total)) if progress else None,
+            )
+        return done
 
     # Query
 
@@ -251,7 +283,7 @@ class Sift:
             chunk = result.candidate
             source = " — ".join(part for part in (chunk.title, chunk.url or chunk.source) if part)
             block = f"[{result.rank}] {source}\n{chunk.text}"
-            cost = len(self.embedder.tokenize(block))
+            cost = self.embedder.count_tokens(block)
             if cost > budget:
                 if not blocks:  # always give at least the best passage, cut to the budget
                     blocks.append(self.embedder.truncate(block, budget))
@@ -321,7 +353,8 @@ class Sift:
             store = {"backend": backend, "ready": False, "error": "the vector store cannot be reached"}
             if detailed:
                 store["error"] = str(exc)
-        embedder = {"model": Path(self.embedder.model_name).name, "ready": self.embedder.ready}
+        embedder = {"model": self.embedder.model_id if self.embedder.ready else Path(self.embedder.model_name).name,
+                    "ready": self.embedder.ready}
         ok = store["ready"] and embedder["ready"] and reranker["ready"]
         if detailed:
             store["location"] = self.index.store.location

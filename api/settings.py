@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded engine on disk.")
     qdrant_api_key: SecretStr | None = None
     qdrant_collection: str = Field("sift", description="Qdrant collection that holds every Sift collection.")
-    embed_model: str = Field("", description="sentence-transformers model folder or name; empty = bundled MiniLM.")
+    embed_model: str = Field(
+        "", description="all-MiniLM-L6-v2, multilingual-e5-small (both bundled) or a sentence-transformers folder."
+    )
     embed_device: str = "cpu"
     embed_batch_size: int = Field(32, ge=1, le=1024)
     embed_cache: Path | None = Field(None, description="Embedding cache file; default DATA_DIR/embeddings.sqlite3.")
@@ -170,12 +172,10 @@ class Settings(BaseSettings):
 
     @property
     def embed_model_path(self) -> str:
-        """The configured embedding model, or the bundled offline MiniLM."""
-        if self.embed_model:
-            return self.embed_model
-        from ingest.embedding import default_model_path
+        """The configured embedding model (a bundled name or a folder), or the default bundled one."""
+        from ingest.encoders import DEFAULT_MODEL
 
-        return default_model_path()
+        return self.embed_model.strip() or DEFAULT_MODEL
 
     @property
     def embed_cache_path(self) -> Path:

@@ -90,9 +90,10 @@ def embeddings(ds: Dataset, *, compute: bool = False) -> tuple[np.ndarray, np.nd
             if not compute:
                 raise SystemExit(f"no cached {path.name}: run `python bench/fusion_study.py embed` first")
             if embedder is None:
-                from ingest.embedding import Embedder, default_model_path
+                from ingest.embedding import Embedder
+                from ingest.encoders import MINILM
 
-                embedder = Embedder(default_model_path(), batch_size=32)
+                embedder = Embedder(MINILM, batch_size=32)
                 embedder.warm_up()
             start = time.perf_counter()
             vectors = embedder.embed_documents(texts)
@@ -306,10 +307,11 @@ def sensitivity(names: Sequence[str], depth: int) -> str:
 
 def timing() -> str:
     """Mean encode time per 240-model-token chunk, per kind of text (one pass from a cold word cache)."""
-    from ingest.embedding import Embedder, default_model_path
+    from ingest.embedding import Embedder
+    from ingest.encoders import MINILM
     from retrieval import lexical
 
-    embedder = Embedder(default_model_path())
+    embedder = Embedder(MINILM)
     embedder.warm_up()
     lines = ["| text | chunks | ms per chunk (encode_document) | distinct terms per chunk |",
              "|---|---|---|---|"]
@@ -318,7 +320,7 @@ def timing() -> str:
         texts, buffer = [], ""
         for text in ds.doc_texts:  # concatenate short docs so every chunk is a full ~240 tokens
             buffer = f"{buffer}\n{text}" if buffer else text
-            if len(embedder.tokenize(buffer)) >= 240:
+            if embedder.count_tokens(buffer) >= 240:
                 texts.append(embedder.truncate(buffer, 240))
                 buffer = ""
             if len(texts) == 1000:

@@ -17,10 +17,11 @@ class Chunker:
 
     The Markdown parser cuts the text at headings (never inside code fences), then the
     sentence splitter cuts long sections into ``chunk_size``-token pieces with
-    ``chunk_overlap`` tokens of overlap, counting tokens with the embedder's tokenizer.
+    ``chunk_overlap`` tokens of overlap, counting tokens with the embedder's tokenizer
+    (``count_tokens``; llama-index only ever takes the ``len`` of what its tokenizer returns).
     """
 
-    def __init__(self, *, chunk_size: int, chunk_overlap: int, tokenize: Callable[[str], list]) -> None:
+    def __init__(self, *, chunk_size: int, chunk_overlap: int, count_tokens: Callable[[str], int]) -> None:
         if not 0 <= chunk_overlap < chunk_size:
             raise ValueError(f"chunk_overlap ({chunk_overlap}) must be >= 0 and < chunk_size ({chunk_size})")
         self.chunk_size = chunk_size
@@ -29,7 +30,8 @@ class Chunker:
             include_prev_next_rel=False, header_path_separator=HEADING_SEPARATOR
         )
         self._splitter = SentenceSplitter(
-            chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=tokenize, include_metadata=False
+            chunk_size=chunk_size, chunk_overlap=chunk_overlap, tokenizer=lambda text: range(count_tokens(text)),
+            include_metadata=False,
         )
 
     def chunk_document(self, document: Document) -> list[Chunk]:

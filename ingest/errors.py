@@ -23,3 +23,7 @@ class DocumentTooLarge(IngestError):
 
 class EmptyTicket(EmptyDocument):
     """Nothing of the customer's own is left once quotes, signatures and greetings are removed."""
+
+
+class EmbedderUnavailable(IngestError):
+    """The embedding model named by ``SIFT_EMBED_MODEL`` cannot be loaded."""

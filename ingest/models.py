@@ -55,5 +55,10 @@ class Chunk:
     @property
     def embedding_text(self) -> str:
         """What the embedder sees: the text under its document title and heading path."""
-        header = " > ".join(part for part in (self.title, self.heading) if part)
-        return f"{header}\n{self.text}" if header else self.text
+        return embedding_text(self.title, self.heading, self.text)
+
+
+def embedding_text(title: str, heading: str, text: str) -> str:
+    """A chunk's text under its document title and heading path, as it is embedded and indexed."""
+    header = " > ".join(part for part in (title, heading) if part)
+    return f"{header}\n{text}" if header else text

@@ -35,6 +35,12 @@ CREATE TABLE IF NOT EXISTS documents (
     updated_at REAL NOT NULL,
     PRIMARY KEY (collection, doc_id)
 );
+CREATE TABLE IF NOT EXISTS collection_embedders (
+    collection TEXT PRIMARY KEY REFERENCES collections(name) ON DELETE CASCADE,
+    setting TEXT NOT NULL,
+    model TEXT NOT NULL,
+    dimension INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS pending_writes (
     collection TEXT NOT NULL,
     doc_id TEXT NOT NULL,
@@ -58,6 +64,17 @@ class DocumentRecord:
     content_hash: str
     chunks: int
     updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedderRecord:
+    """The embedding model that made a collection's vectors."""
+
+    setting: str
+    """The ``SIFT_EMBED_MODEL`` value that loads it."""
+    model: str
+    """Its identity (name, and version where it has one): vectors of two identities never mix."""
+    dimension: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +130,32 @@ class Catalog:
 
     # Collections
 
-    def ensure_collection(self, name: str) -> None:
-        """Create the collection if it does not exist."""
+    def ensure_collection(self, name: str, embedder: EmbedderRecord) -> None:
+        """Create the collection if it does not exist, recording the model its vectors are made with."""
         with self._lock:
+            self._db.execute("BEGIN")
             self._db.execute(
                 "INSERT OR IGNORE INTO collections (name, created_at) VALUES (?, ?)", (name, time.time())
             )
+            self._db.execute("INSERT OR IGNORE INTO collection_embedders VALUES (?, ?, ?, ?)",
+                             (name, embedder.setting, embedder.model, embedder.dimension))
+            self._db.execute("COMMIT")
+
+    def set_embedder(self, name: str, embedder: EmbedderRecord) -> None:
+        """Record that the collection's vectors are now made by ``embedder``."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO collection_embedders VALUES (?, ?, ?, ?)",
+                             (name, embedder.setting, embedder.model, embedder.dimension))
+
+    def embedders(self) -> dict[str, EmbedderRecord | None]:
+        """Each collection's embedding model; None for collections made before Sift recorded it."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT c.name, e.setting, e.model, e.dimension FROM collections c "
+                "LEFT JOIN collection_embedders e ON e.collection = c.name ORDER BY c.name"
+            ).fetchall()
+        return {name: EmbedderRecord(setting, model, dimension) if model else None
+                for name, setting, model, dimension in rows}
 
     def create_collection(self, name: str, instruction: str | None = None) -> bool:
         """Create the collection; False (and nothing changed) if it already exists."""

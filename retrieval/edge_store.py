@@ -302,27 +302,30 @@ class EdgeStore:
         return QueryRequest(limit=limit, query=Query.Nearest(_sparse(query), using=LEXICAL),
                             filter=to_edge_filter(where), with_payload=True, with_vector=False)
 
-    @store_operation("read points")
-    def scroll(self, where: Where, *, limit: int) -> list[PointPayload]:
-        from qdrant_edge import ScrollRequest
-
-        found: list[PointPayload] = []
-        offset = None
-        while len(found) < limit:
-            records, offset = self.shard.scroll(ScrollRequest(
-                offset=offset, limit=min(limit - len(found), SCROLL_PAGE), filter=to_edge_filter(where),
-                with_payload=True, with_vector=False))
-            found.extend(PointPayload(str(r.id), r.payload or {}) for r in records)
-            if offset is None or not records:
-                break
-        return found
-
     @store_operation("count points")
     def count(self, where: Where | None = None) -> int:
         from qdrant_edge import CountRequest
 
         with self._reading() as shard:
             return int(shard.count(CountRequest(filter=to_edge_filter(where))))
+
+    def scroll(self, where: Where, *, batch: int = SCROLL_PAGE) -> Iterator[list[PointPayload]]:
+        offset = None
+        while True:
+            page, offset = self._scroll_page(where, offset, batch)
+            if page:
+                yield page
+            if offset is None or not page:
+                return
+
+    @store_operation("read points")
+    def _scroll_page(self, where: Where, offset, batch: int) -> tuple[list[PointPayload], object]:
+        from qdrant_edge import ScrollRequest
+
+        with self._reading() as shard:
+            records, offset = shard.scroll(ScrollRequest(offset=offset, limit=batch, filter=to_edge_filter(where),
+                                                         with_payload=True, with_vector=False))
+        return [PointPayload(str(r.id), r.payload or {}) for r in records], offset
 
     def close(self) -> None:
         with self._write_lock:

@@ -23,3 +23,7 @@ class CollectionExists(RetrievalError):
 
 class DocumentNotFound(RetrievalError):
     """No document with that id exists in the collection."""
+
+
+class EmbedderMismatch(RetrievalError):
+    """A collection's vectors were made by another embedding model than the configured one."""

@@ -6,11 +6,15 @@ code question whose best BM25 hit matches only common words stays a weak lexical
 list looks peaked, and a Chinese question that MiniLM cannot read gets near-equal cosines everywhere.
 λ_q, the BM25 points one cosine point is worth for this query, grows
 
-- with the share of the query written in CJK (``cjk_boost``): the default MiniLM embedder reads
-  English only, so for Chinese, Japanese or Korean questions lexical decides; set 0 with a
-  multilingual embedder;
+- with the share of the query written in CJK (``cjk_boost``): MiniLM reads English only, so for
+  Chinese, Japanese or Korean questions lexical decides; the multilingual model reads them, and
+  gets no boost;
 - when the best cosine is below ``dense_confident``: a dense list that found nothing convincing
   leaves the decision to lexical.
+
+The parameters depend on the embedding model (``fusion_for``): cosines of another model have
+another scale. Each model's were measured with bench/embedders.py, tuned on half of each set's
+questions and checked on the other half.
 
 Both lists should be the top ``FusionConfig.candidates`` (100) of their signal; the fused list is cut
 to ``limit``. ``rrf`` and ``dbsf`` are Qdrant's rules, kept for comparison (bench/fusion_study.py).
@@ -47,6 +51,17 @@ class FusionConfig:
 
 
 DEFAULT_FUSION = FusionConfig()
+
+
+MULTILINGUAL_FUSION = FusionConfig(lexical_weight=0.005, cjk_boost=0.0, dense_confident=0.7)
+"""For multilingual-e5-small (language-centred): the best mean dev nDCG@10 of bench/embedders.py's grid.
+It reads Chinese, so CJK questions get no lexical boost (in a mixed collection one lifts Chinese pages
+that share characters with the question above the English answer)."""
+
+
+def fusion_for(model: str) -> FusionConfig:
+    """The fusion measured for an embedding model (bench/embedders.py); MiniLM's for unmeasured ones."""
+    return MULTILINGUAL_FUSION if model.startswith("multilingual-e5-small") else DEFAULT_FUSION
 
 
 def lexical_weight(dense: Ranked, query: str | None, config: FusionConfig = DEFAULT_FUSION) -> float:

@@ -10,18 +10,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ingest.models import Chunk, Document
-from retrieval.catalog import Catalog, CollectionRecord, DocumentRecord
-from retrieval.errors import CollectionExists, CollectionNotFound, DocumentNotFound
+import numpy as np
+
+from ingest.models import Chunk, Document, embedding_text
+from retrieval.catalog import Catalog, CollectionRecord, DocumentRecord, EmbedderRecord
+from retrieval.errors import CollectionExists, CollectionNotFound, DocumentNotFound, EmbedderMismatch
 from retrieval.filters import user_filters
-from retrieval.fusion import DEFAULT_FUSION, fuse
+from retrieval.fusion import DEFAULT_FUSION, FusionConfig, fuse
 from retrieval.lexical import LexicalEncoder
 from retrieval.points import Candidate, StoredChunk, candidate_from_hit, chunk_points, stored_chunk
-from retrieval.store import ScoredPoint, Sparse, VectorStore, Where
+from retrieval.store import ScoredPoint, Sparse, StoredPoint, VectorStore, Where
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +45,50 @@ class DocumentWrite:
 class KnowledgeIndex:
     """Documents and chunks of every collection, over one vector store and one catalog."""
 
-    def __init__(self, store: VectorStore, catalog: Catalog, lexical: LexicalEncoder | None = None) -> None:
+    def __init__(self, store: VectorStore, catalog: Catalog, lexical: LexicalEncoder | None = None,
+                 fusion: FusionConfig = DEFAULT_FUSION) -> None:
         self.store = store
         self.catalog = catalog
         self.lexical = lexical or LexicalEncoder()
+        self.fusion = fusion
+        """How hybrid search weighs the two signals; it depends on the embedding model (``fusion_for``)."""
         self._write_lock = threading.Lock()
+        self._embedder: EmbedderRecord | None = None
 
-    def open(self, dimension: int) -> None:
-        """Open the store for ``dimension``-d vectors and clean up after any interrupted write."""
-        self.store.open(dimension)
+    def open(self, embedder: EmbedderRecord, *, unrecorded: EmbedderRecord | None = None,
+             allow_other_models: bool = False) -> None:
+        """Open the store for ``embedder``'s vectors and clean up after any interrupted write.
+
+        Collections made before Sift recorded models are recorded as ``unrecorded`` (default: ``embedder``).
+        Raises ``EmbedderMismatch`` when a collection's vectors were made by another model (their
+        vector spaces must never mix), unless ``allow_other_models`` (for ``reembed``).
+        """
+        self._embedder = embedder
+        self.record_unrecorded(unrecorded or embedder)
+        if not allow_other_models and self.other_models():
+            raise EmbedderMismatch(_mismatch_message(self.other_models(), embedder))
+        self.store.open(embedder.dimension)
         self.recover()
+
+    @property
+    def embedder(self) -> EmbedderRecord:
+        """The model that makes this index's new vectors."""
+        if self._embedder is None:
+            raise RuntimeError("KnowledgeIndex.open() must run first")
+        return self._embedder
+
+    def other_models(self) -> dict[str, EmbedderRecord]:
+        """Collections whose vectors another model made, with that model."""
+        return {name: record for name, record in self.catalog.embedders().items()
+                if record is not None and record.model != self.embedder.model}
+
+    def record_unrecorded(self, embedder: EmbedderRecord) -> None:
+        """Record ``embedder`` as the model of collections made before Sift recorded models."""
+        for name, record in self.catalog.embedders().items():
+            if record is None:
+                log.warning("collection %r predates embedder records; recording it as made by %s", name,
+                            embedder.model)
+                self.catalog.set_embedder(name, embedder)
 
     def recover(self) -> int:
         """Delete the stray chunks of writes a crash interrupted; returns how many writes were cleaned."""
@@ -121,10 +157,8 @@ class KnowledgeIndex:
     def chunks(self, collection: str, doc_id: str) -> list[StoredChunk]:
         """The chunks of the document's live version, in document order."""
         record = self.document(collection, doc_id)
-        points = self.store.scroll(
-            Where(must={"collection": collection, "doc_id": doc_id, "content_hash": record.content_hash}),
-            limit=max(record.chunks, 1),
-        )
+        where = Where(must={"collection": collection, "doc_id": doc_id, "content_hash": record.content_hash})
+        points = [point for page in self.store.scroll(where) for point in page]
         return sorted((stored_chunk(p.id, p.payload) for p in points), key=lambda chunk: chunk.index)
 
     def document(self, collection: str, doc_id: str) -> DocumentRecord:
@@ -159,7 +193,7 @@ class KnowledgeIndex:
             changed = [w for w, status in zip(writes, statuses, strict=True) if status != "unchanged"]
             if not changed:
                 return statuses
-            self.catalog.ensure_collection(collection)
+            self.catalog.ensure_collection(collection, self.embedder)
             points = []
             for write in changed:
                 sparse = [Sparse(*self.lexical.encode_document(chunk.embedding_text)) for chunk in write.chunks]
@@ -190,6 +224,32 @@ class KnowledgeIndex:
             self._drop_other_versions(collection, doc_id)
             self.catalog.end_write(collection, doc_id, "")
         log.info("deleted %s/%s", collection, doc_id)
+
+    def reembed(self, collection: str, embed: Callable[[list[str]], np.ndarray],
+                progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every stored chunk of ``collection`` with ``embed`` and record the current model.
+
+        Writes wait meanwhile; a crash leaves the old model recorded, so running it again starts over.
+        Returns the number of chunks re-embedded.
+        """
+        self.require_collection(collection)
+        where = Where(must={"collection": collection})
+        total, done = self.store.count(where), 0
+        with self._write_lock:
+            for batch in self.store.scroll(where):
+                texts = [embedding_text(p.payload.get("title", ""), p.payload.get("heading", ""),
+                                        p.payload.get("text", "")) for p in batch]
+                vectors = embed(texts)
+                self.store.upsert([
+                    StoredPoint(point.id, vector, Sparse(*self.lexical.encode_document(text)), point.payload)
+                    for point, vector, text in zip(batch, vectors, texts, strict=True)
+                ])
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+            self.catalog.set_embedder(collection, self.embedder)
+        log.info("re-embedded %s: %d chunks with %s", collection, done, self.embedder.model)
+        return done
 
     # Search
 
@@ -223,11 +283,11 @@ class KnowledgeIndex:
             ranked = self.store.search_lexical(query, limit=fetch, where=where) if query.indices else []
             lists = [ranked]
         else:
-            per_signal = max(2 * fetch, DEFAULT_FUSION.candidates)  # fused lists were measured at 2x depth
+            per_signal = max(2 * fetch, self.fusion.candidates)  # fused lists were measured at 2x depth
             dense, lexical = self.store.search_both(_required(vector), query, limit=per_signal, where=where)
             payloads = {hit.id: hit.payload for hit in (*dense, *lexical)}
             fused = fuse([(h.id, h.score) for h in dense], [(h.id, h.score) for h in lexical], limit=fetch,
-                         query=question)
+                         query=question, config=self.fusion)
             ranked = [ScoredPoint(point_id, score, payloads[point_id]) for point_id, score in fused]
             lists = [dense, lexical]
         live = self.catalog.live_hashes(collection, (hit.payload["doc_id"] for hit in ranked))
@@ -237,6 +297,21 @@ class KnowledgeIndex:
             if live.get(hit.payload["doc_id"]) == hit.payload.get("content_hash")
         ]
         return candidates, all(len(hits) < max(fetch, 1) for hits in lists) or len(ranked) < fetch
+
+
+def _mismatch_message(others: Mapping[str, EmbedderRecord], current: EmbedderRecord) -> str:
+    """One paragraph: which collections were embedded by which model, and the ways forward."""
+    names = ", ".join(f"{name!r} ({record.model}, {record.dimension}-d)" for name, record in others.items())
+    old = next(iter(others.values()))
+    same_size = all(record.dimension == current.dimension for record in others.values())
+    ways = [f"set SIFT_EMBED_MODEL={old.setting} again"]
+    if same_size:
+        ways.append("run `sift reembed` (with the server stopped) to re-embed the stored chunks with the new model")
+    ways.append("or use a new SIFT_DATA_DIR and ingest again")
+    return (f"SIFT_EMBED_MODEL={current.setting} makes {current.model} vectors ({current.dimension}-d), but "
+            f"collection{'s' if len(others) > 1 else ''} {names} hold{'' if len(others) > 1 else 's'} vectors of "
+            "another model, and the two must not be mixed: "
+            + ", ".join(ways) + ".")
 
 
 def _required(vector: Sequence[float] | None) -> Sequence[float]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_client_filter
@@ -127,22 +127,24 @@ class ServerStore:
         return {"query": _sparse(query), "using": LEXICAL, "filter": to_client_filter(where),
                 "limit": limit, "with_payload": True}
 
-    @store_operation("read points")
-    def scroll(self, where: Where, *, limit: int) -> list[PointPayload]:
-        found: list[PointPayload] = []
-        offset = None
-        while len(found) < limit:
-            records, offset = self._client.scroll(
-                self.collection, scroll_filter=to_client_filter(where), limit=min(limit - len(found), SCROLL_PAGE),
-                offset=offset, with_payload=True, with_vectors=False)
-            found.extend(PointPayload(str(r.id), r.payload or {}) for r in records)
-            if offset is None or not records:
-                break
-        return found
-
     @store_operation("count points")
     def count(self, where: Where | None = None) -> int:
         return int(self._client.count(self.collection, count_filter=to_client_filter(where), exact=True).count)
+
+    def scroll(self, where: Where, *, batch: int = SCROLL_PAGE) -> Iterator[list[PointPayload]]:
+        offset = None
+        while True:
+            page, offset = self._scroll_page(where, offset, batch)
+            if page:
+                yield page
+            if offset is None or not page:
+                return
+
+    @store_operation("read points")
+    def _scroll_page(self, where: Where, offset, batch: int) -> tuple[list[PointPayload], object]:
+        records, offset = self._client.scroll(self.collection, scroll_filter=to_client_filter(where), limit=batch,
+                                              offset=offset, with_payload=True, with_vectors=False)
+        return [PointPayload(str(r.id), r.payload or {}) for r in records], offset
 
     def close(self) -> None:
         self._client.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -115,11 +115,11 @@ class VectorStore(Protocol):
                     ) -> tuple[list[ScoredPoint], list[ScoredPoint]]:
         """Dense and lexical candidates in one batched request to the engine."""
 
-    def scroll(self, where: Where, *, limit: int) -> list[PointPayload]:
-        """Up to ``limit`` points matching ``where``, with payloads and without vectors, in id order."""
-
     def count(self, where: Where | None = None) -> int:
         """Number of points matching ``where`` (all points when None)."""
+
+    def scroll(self, where: Where, *, batch: int = 256) -> Iterator[list[PointPayload]]:
+        """Every point matching ``where`` (id and payload, no vectors), in id order, ``batch`` at a time."""
 
     def close(self) -> None:
         """Flush and release the store."""

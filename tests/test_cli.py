@@ -38,11 +38,11 @@ def test_ingest_and_query_in_process(tmp_path):
     env = _env(tmp_path / "data", _free_port())
     result = _run(["ingest", str(SAMPLE_KB), "--collection", "help"], env)
     assert result.returncode == 0, result.stderr
-    assert "5 documents into 'help' (5 created)" in result.stdout
+    assert "8 documents into 'help' (8 created)" in result.stdout
     assert "ingest: 100%" in result.stderr  # the progress bar
 
     again = _run(["ingest", str(SAMPLE_KB), "--collection", "help"], env)
-    assert "(5 unchanged)" in again.stdout
+    assert "(8 unchanged)" in again.stdout
 
     result = _run(["query", "how do I reset my password", "--collection", "help", "--json"], env)
     assert result.returncode == 0, result.stderr

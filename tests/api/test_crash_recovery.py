@@ -11,7 +11,8 @@ import time
 import httpx
 import pytest
 
-from retrieval.catalog import Catalog
+from ingest.encoders import MINILM
+from retrieval.catalog import Catalog, EmbedderRecord
 from retrieval.edge_store import EdgeStore
 from retrieval.index import KnowledgeIndex
 from retrieval.store import Where
@@ -40,7 +41,7 @@ def _start(data_dir, port) -> subprocess.Popen:
 def _check_whole_or_absent(data_dir) -> tuple[int, int]:
     """Open the store as the next server would; return (documents, points) after recovery."""
     index = KnowledgeIndex(EdgeStore(data_dir / "qdrant"), Catalog(data_dir / "catalog.sqlite3"))
-    index.open(384)
+    index.open(EmbedderRecord(MINILM, MINILM, 384))
     try:
         records = index.catalog.documents("big") if index.catalog.collection("big") else []
         for record in records:

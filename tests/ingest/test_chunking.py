@@ -10,7 +10,7 @@ from ingest.models import Document
 
 @pytest.fixture(scope="module")
 def chunker(sift) -> Chunker:
-    return Chunker(chunk_size=64, chunk_overlap=8, tokenize=sift.embedder.tokenize)
+    return Chunker(chunk_size=64, chunk_overlap=8, count_tokens=sift.embedder.count_tokens)
 
 
 def _doc(text: str) -> Document:
@@ -30,7 +30,7 @@ def test_long_sections_are_split_within_the_token_budget(chunker, sift):
     text = "# Guide\n" + " ".join(f"Sentence number {i} explains one more step." for i in range(80))
     chunks = chunker.chunk_document(_doc(text))
     assert len(chunks) > 3
-    assert all(len(sift.embedder.tokenize(c.text)) <= 64 for c in chunks)
+    assert all(sift.embedder.count_tokens(c.text) <= 64 for c in chunks)
     assert len({c.content_hash for c in chunks}) == 1
 
 
@@ -38,7 +38,7 @@ def test_chinese_text_is_split_at_sentence_ends(chunker, sift):
     text = "# 指南\n" + "".join(f"这是第{i}个句子，用来说明一个步骤。" for i in range(60))
     chunks = chunker.chunk_document(_doc(text))
     assert len(chunks) > 2
-    assert all(len(sift.embedder.tokenize(c.text)) <= 64 for c in chunks)
+    assert all(sift.embedder.count_tokens(c.text) <= 64 for c in chunks)
     assert all(c.text.endswith("。") for c in chunks[:-1])
 
 
@@ -50,4 +50,4 @@ def test_hash_in_code_is_not_a_heading(chunker):
 
 def test_overlap_must_be_smaller_than_size(sift):
     with pytest.raises(ValueError, match="chunk_overlap"):
-        Chunker(chunk_size=32, chunk_overlap=32, tokenize=sift.embedder.tokenize)
+        Chunker(chunk_size=32, chunk_overlap=32, count_tokens=sift.embedder.count_tokens)

@@ -56,6 +56,15 @@ def test_upsert_is_idempotent_and_counts_by_filter(store):
     assert store.count(Where(must={"doc_id": ["d1", "d2"]})) == 8
 
 
+def test_scroll_yields_every_matching_point_once_in_batches(store):
+    store.upsert(_points(7, collection="a", doc="d1") + _points(4, collection="b", doc="d2", seed=1))
+    batches = list(store.scroll(Where(must={"collection": "a"}), batch=3))
+    ids = [point.id for batch in batches for point in batch]
+    assert [len(batch) for batch in batches] == [3, 3, 1]
+    assert sorted(ids) == sorted(p.id for p in _points(7, collection="a", doc="d1"))
+    assert {point.payload["doc_id"] for batch in batches for point in batch} == {"d1"}
+
+
 def test_search_finds_the_exact_vector_within_the_filter(store):
     points = _points(20, collection="a", doc="d1") + _points(20, collection="b", doc="d2", seed=1)
     store.upsert(points)
@@ -124,10 +133,9 @@ def test_embedded_store_survives_reopen_and_checks_dimension(tmp_path):
 
 def test_scroll_reads_payloads_by_filter_across_pages(store):
     store.upsert(_points(300, collection="a", doc="d1") + _points(4, collection="a", doc="d2", seed=1))
-    records = store.scroll(Where(must={"collection": "a", "doc_id": "d1"}), limit=1000)
+    records = [r for page in store.scroll(Where(must={"collection": "a", "doc_id": "d1"})) for r in page]
     assert len(records) == 300  # more than one page of the engine's scroll
     assert sorted(r.payload["chunk_index"] for r in records) == list(range(300))
     assert all(r.payload["doc_id"] == "d1" for r in records)
     assert len({r.id for r in records}) == 300
-    assert len(store.scroll(Where(must={"collection": "a"}), limit=10)) == 10
-    assert store.scroll(Where(must={"collection": "nope"}), limit=10) == []
+    assert list(store.scroll(Where(must={"collection": "nope"}))) == []
