@@ -14,6 +14,8 @@ from api.auth import auth_required
 from api.errors import install_error_handlers
 from api.guards import RequestGuards
 from api.keys import KeyStore
+from api.metrics import RequestIds, SiftMetrics
+from api.metrics import router as metrics_router
 from api.ratelimit import RateLimits
 from api.routes import (
     collections,
@@ -73,10 +75,12 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
                            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
                            expose_headers=["Retry-After", "X-Request-ID", "Location"])
+    app.add_middleware(RequestIds)  # outermost: refusals by the guards carry a request id too
+    app.state.metrics = SiftMetrics(app)
     # collections.router first: its /documents/{id}/chunks must match before documents' /documents/{id:path}.
     for router in (collections.router, documents.router, documents.jobs_router, query.router, rerank.router,
                    dify.router, keys.router, whoami.router, health.router, sources.router, tickets.router,
-                   tickets.webhooks_router):
+                   tickets.webhooks_router, metrics_router):
         app.include_router(router)
     install_console(app)
     _add_schemas(app, documents.UPLOAD_SCHEMAS)

@@ -185,4 +185,5 @@ async def optional_principal(
 QueryAccess = Annotated[Principal, Depends(require(Scope.QUERY))]
 WriteAccess = Annotated[Principal, Depends(require(Scope.WRITE))]
 AdminAccess = Annotated[Principal, Depends(require(Scope.ADMIN))]
+MetricsAccess = Annotated[Principal, Depends(require(Scope.METRICS))]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]

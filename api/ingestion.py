@@ -82,6 +82,7 @@ class IngestPipeline:
         self.embedder = embedder
         self.chunker = chunker
         self.index = index
+        self.chunks_written = 0  # since start, for the ingestion rate in /metrics
 
     def prepare_one(self, item: IngestItem) -> Document:
         """Check limits, pick the document id, decode and clean; raises an ``IngestError`` naming the item."""
@@ -138,6 +139,8 @@ class IngestPipeline:
             start = end
         written = dict(zip((id(plan) for plan in changed), self.index.write_documents(collection, writes),
                            strict=True))
+        self.chunks_written += sum(len(w.chunks) for w, plan in zip(writes, changed, strict=True)
+                                   if written[id(plan)] != "unchanged")
         results = []
         for plan in planned:
             status = written.get(id(plan), "unchanged")

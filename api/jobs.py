@@ -153,6 +153,12 @@ class JobStore:
                                          "GROUP BY state").fetchall())
         return {"queued": rows.get("queued", 0), "running": rows.get("running", 0)}
 
+    def counts(self) -> dict[str, int]:
+        """How many jobs are in each state."""
+        with self._lock:
+            rows = self._db.execute("SELECT state, COUNT(*) FROM jobs GROUP BY state").fetchall()
+        return {state: 0 for state in ("queued", "running", "done", "failed")} | dict(rows)
+
     def get(self, job_id: str) -> dict[str, Any] | None:
         """The job's state, progress, per-file errors and written documents."""
         with self._lock:

@@ -42,10 +42,11 @@ _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class Scope(StrEnum):
-    """What a key may do. ``admin`` includes the other two."""
+    """What a key may do. ``admin`` includes the others."""
 
     QUERY = "query"  # ask, rerank, read documents and collections
     WRITE = "write"  # upload, update, delete documents; follow ingestion jobs
+    METRICS = "metrics"  # read /metrics (a Prometheus scraper's key)
     ADMIN = "admin"  # keys, collection settings, everything
 
 

@@ -218,7 +218,7 @@ class QueryOut(BaseModel):
 
 class KeyIn(Strict):
     name: str = Field(..., min_length=1, max_length=200)
-    scopes: list[Literal["query", "write", "admin"]] = Field(..., min_length=1)
+    scopes: list[Literal["query", "write", "metrics", "admin"]] = Field(..., min_length=1)
     collections: list[Annotated[str, Field(pattern=COLLECTION_PATTERN)]] | None = Field(
         None, description="Collections the key may use; null = every collection."
     )

@@ -57,7 +57,7 @@ async def suggest(sift: Sift, *, subject: str, body: str, collections: Sequence[
     settings = sift.settings
 
     def count_tokens(text: str) -> int:
-        return len(sift.embedder.tokenize(text))
+        return sift.embedder.count_tokens(text)
 
     keep_first = 1 if ticket.subject and ticket.question.startswith(ticket.subject) else 0
     question = focus(ticket.question, max_tokens=settings.rerank_max_length // RERANK_QUERY_SHARE,

@@ -24,4 +24,5 @@ async def query(body: QueryIn, sift: SiftDep, principal: QueryAccess, request: R
         body.question, collection=body.collection, top_k=body.top_k, candidates=body.candidates,
         instruction=body.instruction, mode=body.mode, filters=body.filters, min_score=body.min_score,
     )
+    request.app.state.metrics.observe_answer(answer, sift.reranker.state)
     return QueryOut.from_answer(answer)

@@ -24,6 +24,7 @@ class Keys:
     admin: str
     query: str
     write: str
+    metrics: str
     other_collection: str
     revoked: str
     expired: str
@@ -39,6 +40,7 @@ def secured(sift, tmp_path_factory) -> Iterator[tuple[TestClient, Keys]]:
         "admin": store.create(name="ops", scopes={Scope.ADMIN}),
         "query": store.create(name="bot", scopes={Scope.QUERY}, collections={HOME}),
         "write": store.create(name="importer", scopes={Scope.WRITE}, collections={HOME}),
+        "metrics": store.create(name="prometheus", scopes={Scope.METRICS}),
         "other_collection": store.create(name="other", scopes={Scope.QUERY, Scope.WRITE}, collections={OTHER}),
         "revoked": store.create(name="old", scopes={Scope.ADMIN}),
         "expired": store.create(name="temp", scopes={Scope.ADMIN}, expires_in_s=0.01),
@@ -86,6 +88,7 @@ ROUTES = [
     ("POST", "/v2/rerank", Scope.QUERY, {"json": {"model": "m", "query": "export", "documents": ["a", "b"]}}),
     ("POST", "/rerank", Scope.QUERY, {"json": {"query": "export", "texts": ["a", "b"]}}),
     ("GET", "/info", Scope.QUERY, None),
+    ("GET", "/metrics", Scope.METRICS, None),
     ("GET", "/v1/keys", Scope.ADMIN, None),
     ("POST", "/v1/keys", Scope.ADMIN, {"json": {"name": "made-by-test", "scopes": ["query"]}}),
     ("DELETE", "/v1/keys/000000000000", Scope.ADMIN, None),
@@ -142,7 +145,8 @@ def test_route_checks_scope_and_collection(secured, method, path, scope, options
         for secret in (keys.query, keys.write, keys.other_collection, keys.admin):
             assert _call(client, method, path, options, _bearer(secret)).status_code == 200
         return
-    holder = {Scope.QUERY: keys.query, Scope.WRITE: keys.write, Scope.ADMIN: keys.admin}[scope]
+    holder = {Scope.QUERY: keys.query, Scope.WRITE: keys.write, Scope.METRICS: keys.metrics,
+              Scope.ADMIN: keys.admin}[scope]
     lacking = keys.write if scope == Scope.QUERY else keys.query
     response = _call(client, method, path, options, _bearer(lacking))
     assert response.status_code == 403 and repr(scope.value) in response.json()["error"]["message"], response.text

@@ -58,3 +58,18 @@ def test_store_failure_is_503_with_retry_after_then_recovers(client, collection,
         generation.shard = type(shard).load(str(path))
     assert client.post("/v1/query", json=question).status_code == 200
     assert client.get("/readyz").json() == {"status": "ok", "reason": None}
+
+
+def test_metrics_count_requests_stages_and_unreranked_answers(client, collection):
+    files = [("files", ("data-export.md", (SAMPLE_KB / "data-export.md").read_bytes(), "text/markdown"))]
+    assert client.post(f"/v1/collections/{collection}/documents", files=files).status_code == 200
+    answered = client.post("/v1/query", json={"question": "export my data", "collection": collection},
+                           headers={"X-Request-ID": "ticket-42"})
+    assert answered.headers["x-request-id"] == "ticket-42"
+    assert len(client.get("/livez").headers["x-request-id"]) == 32
+    text = client.get("/metrics").text
+    for needle in ('http_requests_total{handler="/v1/query",method="POST",status="2xx"}',
+                   'sift_stage_seconds_count{stage="retrieve"}', 'sift_answers_not_reranked_total{reason="absent"}',
+                   "sift_rerank_queue_depth", 'sift_ingest_jobs{state="done"}', "sift_store_points",
+                   "sift_ingested_chunks_total"):
+        assert needle in text, needle
