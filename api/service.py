@@ -14,6 +14,7 @@ from api.jobs import JobRunner, JobStore
 from api.settings import Settings
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
+from ingest.text import fold_text
 from rerank.engines import create_engine
 from rerank.errors import RerankError
 from rerank.service import RerankService
@@ -143,7 +144,7 @@ class Sift:
         self.index.require_collection(collection)
         mode = mode or self.settings.search_mode
         started = time.perf_counter()
-        vector = self.embedder.embed_query(question) if mode != "lexical" else None
+        vector = self.embedder.embed_query(fold_text(question)) if mode != "lexical" else None
         embedded = time.perf_counter()
         found = self.index.search(collection, question=question, vector=vector, limit=candidates, mode=mode,
                                   filters=filters)
@@ -166,7 +167,7 @@ class Sift:
             collection_instruction = self.index.require_collection(collection).instruction
             try:
                 scores = await self.reranker.score(
-                    question, [c.text for c in found],
+                    fold_text(question), [fold_text(c.text) for c in found],
                     self.reranker.resolve_instruction(instruction, collection_instruction),
                 )
                 reranked, error = True, None
@@ -200,7 +201,8 @@ class Sift:
     async def rerank(self, query: str, documents: Sequence[str], *, instruction: str | None = None
                      ) -> list[float]:
         """P(yes) of each document for the query (raises ``RerankError`` if the reranker can't score)."""
-        return await self.reranker.score(query, documents, self.reranker.resolve_instruction(instruction))
+        return await self.reranker.score(fold_text(query), [fold_text(d) for d in documents],
+                                         self.reranker.resolve_instruction(instruction))
 
     def health(self) -> dict[str, Any]:
         reranker = self.reranker.status()
