@@ -66,6 +66,11 @@ def serve(
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs.")],
     collection: Annotated[str, typer.Option("--collection", "-c")] = "default",
+    url_prefix: Annotated[str | None, typer.Option(
+        help="Public URL of the folder: a file's url is this joined with its path (e.g. https://help.example.com/)."
+    )] = None,
+    metadata: Annotated[list[str] | None, typer.Option(
+        "--metadata", "-m", help="KEY=VALUE on every document (repeatable); filter with metadata.KEY.")] = None,
 ) -> None:
     """Ingest documents (through the running server if one is up, else in-process)."""
     from ingest.errors import IngestError
@@ -77,18 +82,19 @@ def ingest(
         targets = expand_paths(paths)
     except IngestError as exc:
         raise typer.BadParameter(str(exc)) from None
+    describe = _Describer(url_prefix, _key_values(metadata or []))
     if not targets:
         raise typer.BadParameter("no supported files found (.html, .htm, .md, .txt, optionally .gz)")
     server = _running_server(settings)
     if server:
-        results = _ingest_remotely(server, targets, collection, settings)
+        results = _ingest_remotely(server, targets, collection, settings, describe)
     else:
         from api.service import Sift
 
         sift = Sift(settings)
         sift.start()
         try:
-            results = _ingest_locally(sift, [t for t, _ in targets], collection)
+            results = _ingest_locally(sift, [t for t, _ in targets], collection, describe)
         finally:
             asyncio.run(sift.close())
     counts: dict[str, int] = {}
@@ -98,6 +104,39 @@ def ingest(
     typer.echo(f"{len(results)} documents into {collection!r} ({summary})" + (f" via {server}" if server else ""))
     if counts.get("failed"):
         raise typer.Exit(1)
+
+
+def _key_values(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` options as a mapping; a pair without ``=`` or with an empty key is refused."""
+    found = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"--metadata takes KEY=VALUE, not {pair!r}")
+        found[key.strip()] = value
+    return found
+
+
+class _Describer:
+    """The url and metadata the CLI gives each document: ``--url-prefix`` joined with its path, ``--metadata``."""
+
+    def __init__(self, url_prefix: str | None = None, metadata: dict[str, str] | None = None) -> None:
+        self.url_prefix = url_prefix.rstrip("/") + "/" if url_prefix else None
+        self.metadata = metadata or {}
+
+    def url(self, source) -> str | None:
+        """A fetched page's own URL, else the prefix joined with the file's path (relative to its folder)."""
+        from urllib.parse import quote
+
+        if source.url or not self.url_prefix:
+            return source.url
+        return self.url_prefix + quote(source.name.replace("\\", "/"))
+
+    def item(self, source):
+        from api.ingestion import IngestItem
+
+        return IngestItem(content=source.data, name=source.name, content_type=source.content_type,
+                          url=self.url(source), metadata=self.metadata)
 
 
 def _read_targets(targets, settings: Settings):
@@ -111,31 +150,36 @@ def _read_targets(targets, settings: Settings):
                                  max_files=settings.max_files_per_request, base=base)
 
 
-def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
-    from api.ingestion import IngestItem
+def _ingest_locally(sift, paths: list[str], collection: str, describe: _Describer | None = None) -> list[dict]:
     from ingest.sources import expand_paths
 
+    describe = describe or _Describer()
     targets = expand_paths(paths)
     results = []
     with tqdm(total=len(targets), desc="ingest", unit="doc", file=sys.stderr) as progress:
         for start in range(0, len(targets), UPLOAD_BATCH):
             batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], sift.settings))
-            items = [IngestItem(content=s.data, name=s.name, content_type=s.content_type, url=s.url) for s in batch]
+            items = [describe.item(s) for s in batch]
             for result in sift.ingest(collection, items):
                 results.append({"id": result.doc_id, "status": result.status, "chunks": result.chunks})
             progress.update(len(targets[start:start + UPLOAD_BATCH]))
     return results
 
 
-def _ingest_remotely(server: str, targets, collection: str, settings: Settings) -> list[dict]:
-    """Upload in batches as background jobs, then follow the jobs with a progress bar."""
+def _ingest_remotely(server: str, targets, collection: str, settings: Settings, describe: _Describer) -> list[dict]:
+    """Upload in batches as background jobs, then follow the jobs with a progress bar.
+
+    Each file's url and metadata go as form fields ``url`` and ``metadata`` (JSON), one of each per file,
+    in the order of the files."""
     job_ids = []
     with httpx.Client(base_url=server, timeout=600.0) as client:
         for start in range(0, len(targets), UPLOAD_BATCH):
             batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], settings))
             files = [("files", (s.name, s.data, s.content_type or "application/octet-stream")) for s in batch]
+            fields = {"url": [describe.url(s) or "" for s in batch],
+                      "metadata": [json.dumps(describe.metadata, ensure_ascii=False)] * len(batch)}
             response = client.post(f"/v1/collections/{collection}/documents", params={"async": "true"},
-                                   files=files)
+                                   files=files, data=fields)
             if response.status_code >= 400:
                 raise typer.Exit(_fail(response))
             job_ids.append(response.json()["job_id"])

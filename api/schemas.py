@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from api.service import Answer
 
 COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-FILTER_KEYS = ("doc_id", "title", "url", "source", "heading")
+FILTER_KEYS = ("doc_id", "title", "url", "source", "heading", "language")
 FilterValue = str | int | bool | list[str] | list[int]
 
 
@@ -91,6 +91,8 @@ class DocumentOut(BaseModel):
     chunks: int
     content_hash: str
     updated_at: float
+    language: str | None = Field(None, description="From the page (<html lang>, front matter), if it says.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Given, or from the page; on every chunk.")
 
 
 class DocumentsOut(BaseModel):

@@ -18,7 +18,6 @@ characters), converted at run time with OpenCC's own ``s2t``/``s2tw``/``s2hk`` (
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 import tempfile

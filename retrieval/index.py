@@ -96,7 +96,7 @@ class KnowledgeIndex:
 
     def write_document(
         self, collection: str, document: Document, chunks: Sequence[Chunk],
-        vectors: Sequence[Sequence[float]], metadata: Mapping[str, Any] | None = None,
+        vectors: Sequence[Sequence[float]],
     ) -> WriteStatus:
         """Make this version of the document live, replacing any other version whole."""
         with self._write_lock:
@@ -106,12 +106,13 @@ class KnowledgeIndex:
             self.catalog.ensure_collection(collection)
             sparse = [Sparse(*self.lexical.encode_document(chunk.embedding_text)) for chunk in chunks]
             self.catalog.begin_write(collection, document.id, document.content_hash)
-            self.store.upsert(chunk_points(collection, chunks, vectors, sparse, metadata))
+            self.store.upsert(chunk_points(collection, chunks, vectors, sparse))
             self.catalog.commit_document(
                 DocumentRecord(
                     collection=collection, doc_id=document.id, title=document.title, url=document.url,
                     source=document.source, content_type=document.content_type,
                     content_hash=document.content_hash, chunks=len(chunks), updated_at=time.time(),
+                    language=document.language, metadata=dict(document.metadata),
                 )
             )
             self._drop_other_versions(collection, document.id)

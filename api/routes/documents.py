@@ -161,7 +161,8 @@ async def update_collection(collection: CollectionName, body: CollectionSettings
 
 def _document_out(r: DocumentRecord) -> DocumentOut:
     return DocumentOut(id=r.doc_id, title=r.title, url=r.url, source=r.source, content_type=r.content_type,
-                       chunks=r.chunks, content_hash=r.content_hash, updated_at=r.updated_at)
+                       chunks=r.chunks, content_hash=r.content_hash, updated_at=r.updated_at,
+                       language=r.language, metadata=r.metadata)
 
 
 @jobs_router.get("/{job_id}", response_model=JobOut)
