@@ -94,7 +94,7 @@ def ingest(
         sift = Sift(settings)
         sift.start()
         try:
-            results = _ingest_locally(sift, [t for t, _ in targets], collection, describe)
+            results = _ingest_locally(sift, paths, collection, describe)  # folders keep relative names
         finally:
             asyncio.run(sift.close())
     counts: dict[str, int] = {}
