@@ -27,7 +27,8 @@ class DocumentIn(Strict):
     url: str | None = Field(None, max_length=4096)
     content: str = Field(..., min_length=1, description="The document's text, HTML or Markdown.")
     content_type: str = Field("text/plain", description="text/html, text/markdown or text/plain.")
-    metadata: dict[str, str | int | bool] = Field(default_factory=dict, description="Filterable as metadata.KEY.")
+    metadata: dict[str, str | int | float | bool | list[str | int]] = Field(
+        default_factory=dict, description="Filterable as metadata.KEY (a list matches any of its values).")
 
 
 class DocumentsIn(Strict):

@@ -73,7 +73,7 @@ def test_a_metadata_only_change_updates_every_chunk(client, sift, collection):
     steps = "\n\n".join(f"## Step {i}\n\n" + f"Step {i} of the laptop setup: configure part {i} as shown. " * 12
                         for i in range(1, 9))
     document = {"id": "laptop", "content": f"# Laptop setup\n\n{steps}", "content_type": "text/markdown",
-                "metadata": {"team": "desk", "tier": 1}}
+                "metadata": {"team": "desk", "tier": 1, "tags": ["laptop", "onboarding"]}}
     url = f"/v1/collections/{collection}/documents"
     first = client.post(url, json={"documents": [document]}).json()["documents"][0]
     assert first["status"] == "created" and first["chunks"] >= 4
@@ -81,12 +81,13 @@ def test_a_metadata_only_change_updates_every_chunk(client, sift, collection):
     again = client.post(url, json={"documents": [document]}).json()["documents"][0]
     assert again["status"] == "unchanged"
 
-    retagged = {**document, "metadata": {"team": "field", "tier": 1}}
+    retagged = {**document, "metadata": {"team": "field", "tier": 1, "tags": ["laptop", "onboarding"]}}
     second = client.post(url, json={"documents": [retagged]}).json()["documents"][0]
     assert second["status"] == "updated" and second["chunks"] == first["chunks"]
 
     assert len(_search(client, collection, "laptop setup", {"metadata.team": "field"})) == first["chunks"]
     assert _search(client, collection, "laptop setup", {"metadata.team": "desk"}) == []
+    assert len(_search(client, collection, "laptop setup", {"metadata.tags": "onboarding"})) == first["chunks"]
     assert point_count(sift, collection) == first["chunks"]  # the old version's chunks are gone
     stored = client.get(f"{url}/laptop").json()
-    assert stored["metadata"] == {"team": "field", "tier": 1}
+    assert stored["metadata"] == {"team": "field", "tier": 1, "tags": ["laptop", "onboarding"]}
