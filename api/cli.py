@@ -243,6 +243,11 @@ def collections_delete(
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, folders or http(s) URLs.")],
     collection: Annotated[str, typer.Option("--collection", "-c")] = "default",
+    url_prefix: Annotated[str | None, typer.Option(
+        help="Public URL of the folder: a file's url is this joined with its path (e.g. https://help.example.com/)."
+    )] = None,
+    metadata: Annotated[list[str] | None, typer.Option(
+        "--metadata", "-m", help="KEY=VALUE on every document (repeatable); filter with metadata.KEY.")] = None,
 ) -> None:
     """Ingest documents (through the running server if one is up, else in-process)."""
     from ingest.errors import IngestError
@@ -254,18 +259,19 @@ def ingest(
         targets = expand_paths(paths)
     except IngestError as exc:
         raise typer.BadParameter(str(exc)) from None
+    describe = _Describer(url_prefix, _key_values(metadata or []))
     if not targets:
         raise typer.BadParameter("no supported files found (.html, .htm, .md, .txt, optionally .gz)")
     server = _running_server(settings)
     if server:
-        results = _ingest_remotely(server, targets, collection, settings)
+        results = _ingest_remotely(server, targets, collection, settings, describe)
     else:
         from api.service import Sift
 
         sift = Sift(settings)
         sift.start()
         try:
-            results = _ingest_locally(sift, [t for t, _ in targets], collection)
+            results = _ingest_locally(sift, paths, collection, describe)  # folders keep relative names
         finally:
             asyncio.run(sift.close())
     counts: dict[str, int] = {}
@@ -279,6 +285,39 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _key_values(pairs: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` options as a mapping; a pair without ``=`` or with an empty key is refused."""
+    found = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(f"--metadata takes KEY=VALUE, not {pair!r}")
+        found[key.strip()] = value
+    return found
+
+
+class _Describer:
+    """The url and metadata the CLI gives each document: ``--url-prefix`` joined with its path, ``--metadata``."""
+
+    def __init__(self, url_prefix: str | None = None, metadata: dict[str, str] | None = None) -> None:
+        self.url_prefix = url_prefix.rstrip("/") + "/" if url_prefix else None
+        self.metadata = metadata or {}
+
+    def url(self, source) -> str | None:
+        """A fetched page's own URL, else the prefix joined with the file's path (relative to its folder)."""
+        from urllib.parse import quote
+
+        if source.url or not self.url_prefix:
+            return source.url
+        return self.url_prefix + quote(source.name.replace("\\", "/"))
+
+    def item(self, source):
+        from api.ingestion import IngestItem
+
+        return IngestItem(content=source.data, name=source.name, content_type=source.content_type,
+                          url=self.url(source), metadata=self.metadata)
+
+
 def _read_targets(targets, settings: Settings):
     from ingest.sources import fetch_url, is_url, read_file
 
@@ -290,16 +329,16 @@ def _read_targets(targets, settings: Settings):
                                  max_files=settings.max_files_per_request, base=base)
 
 
-def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
-    from api.ingestion import IngestItem
+def _ingest_locally(sift, paths: list[str], collection: str, describe: _Describer | None = None) -> list[dict]:
     from ingest.sources import expand_paths
 
+    describe = describe or _Describer()
     targets = expand_paths(paths)
     results = []
     with tqdm(total=len(targets), desc="ingest", unit="doc", file=sys.stderr) as progress:
         for start in range(0, len(targets), UPLOAD_BATCH):
             batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], sift.settings))
-            items = [IngestItem(content=s.data, name=s.name, content_type=s.content_type, url=s.url) for s in batch]
+            items = [describe.item(s) for s in batch]
             for result in sift.ingest(collection, items):
                 results.append({"id": result.doc_id, "status": result.status, "chunks": result.chunks,
                                 "warnings": result.warnings})
@@ -307,8 +346,9 @@ def _ingest_locally(sift, paths: list[str], collection: str) -> list[dict]:
     return results
 
 
-def _ingest_remotely(server: str, targets, collection: str, settings: Settings) -> list[dict]:
-    """Upload in batches as background jobs, then follow the jobs with a progress bar."""
+def _ingest_remotely(server: str, targets, collection: str, settings: Settings, describe: _Describer) -> list[dict]:
+    """Upload in batches as background jobs (each file with its url and the metadata), then follow the jobs
+    with a progress bar."""
     from api.client import SiftAPIError
 
     job_ids = []
@@ -317,7 +357,8 @@ def _ingest_remotely(server: str, targets, collection: str, settings: Settings) 
             for start in range(0, len(targets), UPLOAD_BATCH):
                 batch = list(_read_targets(targets[start:start + UPLOAD_BATCH], settings))
                 accepted = client.upload(collection, [(s.name, s.data, s.content_type) for s in batch],
-                                         background=True)
+                                         background=True, urls=[describe.url(s) for s in batch],
+                                         metadata=describe.metadata)
                 job_ids.append(accepted.job_id)
             jobs = _follow_jobs(client, job_ids, total=len(targets))
         except SiftAPIError as exc:

@@ -11,6 +11,7 @@ client cannot drift from the server; the ``sift`` CLI talks to a running server 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -97,12 +98,18 @@ class _Calls:
         return _Call("POST", "/v1/rerank", _model(RerankV1Out), {"json": body})
 
     @staticmethod
-    def upload(collection: str, files: Sequence[UploadFile], *, background: bool) -> _Call:
+    def upload(collection: str, files: Sequence[UploadFile], *, background: bool,
+               urls: Sequence[str | None] | None = None, metadata: Mapping[str, Any] | None = None) -> _Call:
         parts = [("files", (name, data, content_type or "application/octet-stream"))
                  for name, data, content_type in files]
         params = {"async": "true"} if background else {}
+        fields: dict[str, Any] = {}
+        if urls is not None:
+            fields["url"] = [url or "" for url in urls]
+        if metadata:
+            fields["metadata"] = json.dumps(dict(metadata), ensure_ascii=False)
         return _Call("POST", f"/v1/collections/{collection}/documents", _upload_answer,
-                     {"files": parts, "params": params})
+                     {"files": parts, "params": params, "data": fields})
 
     @staticmethod
     def job(job_id: str) -> _Call:
@@ -148,10 +155,12 @@ class SiftClient:
         return self._send(_Calls.rerank(query, documents, top_n=top_n, instruction=instruction,
                                         return_documents=return_documents))
 
-    def upload(self, collection: str, files: Sequence[UploadFile], *, background: bool = False
+    def upload(self, collection: str, files: Sequence[UploadFile], *, background: bool = False,
+               urls: Sequence[str | None] | None = None, metadata: Mapping[str, Any] | None = None
                ) -> DocumentsWritten | JobAccepted:
-        """Upload files; ``background`` queues a job (see ``job``) instead of waiting for the ingest."""
-        return self._send(_Calls.upload(collection, files, background=background))
+        """Upload files; ``background`` queues a job (see ``job``) instead of waiting for the ingest.
+        ``urls`` gives each file's public URL, in order; ``metadata`` goes with every file."""
+        return self._send(_Calls.upload(collection, files, background=background, urls=urls, metadata=metadata))
 
     def job(self, job_id: str) -> JobOut:
         """A background ingestion job's state and progress."""
@@ -197,10 +206,13 @@ class AsyncSiftClient:
         return await self._send(_Calls.rerank(query, documents, top_n=top_n, instruction=instruction,
                                               return_documents=return_documents))
 
-    async def upload(self, collection: str, files: Sequence[UploadFile], *, background: bool = False
+    async def upload(self, collection: str, files: Sequence[UploadFile], *, background: bool = False,
+                     urls: Sequence[str | None] | None = None, metadata: Mapping[str, Any] | None = None
                      ) -> DocumentsWritten | JobAccepted:
-        """Upload files; ``background`` queues a job (see ``job``) instead of waiting for the ingest."""
-        return await self._send(_Calls.upload(collection, files, background=background))
+        """Upload files; ``background`` queues a job (see ``job``) instead of waiting for the ingest.
+        ``urls`` gives each file's public URL, in order; ``metadata`` goes with every file."""
+        return await self._send(_Calls.upload(collection, files, background=background, urls=urls,
+                                              metadata=metadata))
 
     async def job(self, job_id: str) -> JobOut:
         """A background ingestion job's state and progress."""

@@ -21,6 +21,7 @@ from ingest.embedding import Embedder
 from ingest.errors import DocumentTooLarge, IngestError
 from ingest.loaders import load_document
 from ingest.models import Chunk, Document, sha256_hex
+from ingest.sources import is_url
 from retrieval.index import DocumentWrite, KnowledgeIndex, WriteStatus
 
 INGEST_NICENESS = 10
@@ -97,9 +98,11 @@ class IngestPipeline:
         doc_id = item.doc_id or item.name or item.url or f"doc-{sha256_hex(str(item.content))[:16]}"
         if not DOC_ID_PATTERN.match(doc_id):
             raise IngestError(f"invalid document id {doc_id!r}: 1-512 characters, no control characters")
+        url = item.url or (item.name if item.name and is_url(item.name) else None)  # fetched from a URL
         try:
             return load_document(item.content, doc_id=doc_id, name=item.name, content_type=item.content_type,
-                                 title=item.title, url=item.url, max_pdf_pages=self.settings.max_pdf_pages)
+                                 title=item.title, url=url, metadata=item.metadata,
+                                 max_pdf_pages=self.settings.max_pdf_pages)
         except IngestError as exc:
             message = str(exc)
             raise type(exc)(message if label in message else f"{label!r}: {message}") from exc
@@ -135,7 +138,7 @@ class IngestPipeline:
         writes, start = [], 0
         for plan in changed:
             end = start + len(plan.chunks)
-            writes.append(DocumentWrite(plan.document, plan.chunks, vectors[start:end], plan.item.metadata))
+            writes.append(DocumentWrite(plan.document, plan.chunks, vectors[start:end]))
             start = end
         written = dict(zip((id(plan) for plan in changed), self.index.write_documents(collection, writes),
                            strict=True))

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from api.service import Answer
 
 COLLECTION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-FILTER_KEYS = ("doc_id", "title", "url", "source", "heading")
+FILTER_KEYS = ("doc_id", "title", "url", "source", "heading", "language")
 FilterValue = str | int | bool | list[str] | list[int]
 
 
@@ -27,7 +27,8 @@ class DocumentIn(Strict):
     url: str | None = Field(None, max_length=4096)
     content: str = Field(..., min_length=1, description="The document's text, HTML or Markdown.")
     content_type: str = Field("text/plain", description="text/html, text/markdown or text/plain.")
-    metadata: dict[str, str | int | bool] = Field(default_factory=dict, description="Filterable as metadata.KEY.")
+    metadata: dict[str, str | int | float | bool | list[str | int]] = Field(
+        default_factory=dict, description="Filterable as metadata.KEY (a list matches any of its values).")
 
 
 class DocumentsIn(Strict):
@@ -93,6 +94,8 @@ class DocumentOut(BaseModel):
     chunks: int
     content_hash: str
     updated_at: float
+    language: str | None = Field(None, description="From the page (<html lang>, front matter), if it says.")
+    metadata: dict[str, Any] = Field(default_factory=dict, description="Given, or from the page; on every chunk.")
 
 
 class DocumentsOut(BaseModel):

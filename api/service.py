@@ -22,6 +22,7 @@ from ingest.chunking import Chunker
 from ingest.embedding import Embedder
 from ingest.encoders import BUNDLED, MINILM, MINILM_DIMENSION
 from ingest.errors import EmbedderUnavailable
+from ingest.text import fold_text
 from rerank.engines import create_engine
 from rerank.errors import RerankerNotConfigured, RerankError
 from rerank.prompt import document_pieces
@@ -220,7 +221,7 @@ class Sift:
         self.index.require_collection(collection)
         mode = mode or self.settings.search_mode
         started = time.perf_counter()
-        vector = self.embedder.embed_query(question) if mode != "lexical" else None
+        vector = self.embedder.embed_query(fold_text(question)) if mode != "lexical" else None
         embedded = time.perf_counter()
         found = self.index.search(collection, question=question, vector=vector, limit=candidates, mode=mode,
                                   filters=filters)
@@ -254,7 +255,7 @@ class Sift:
             collection_instruction = self.index.require_collection(collection).instruction
             try:
                 scores = await self.reranker.score(
-                    question, [c.text for c in found],
+                    fold_text(question), [fold_text(c.text) for c in found],
                     self.reranker.resolve_instruction(instruction, collection_instruction),
                 )
                 reranked, error = True, None
@@ -306,6 +307,7 @@ class Sift:
             raise LimitExceeded(f"{len(documents)} documents to rerank; the limit is "
                                 f"{self.settings.rerank_max_documents} (SIFT_RERANK_MAX_DOCUMENTS)")
         instruction = self.reranker.resolve_instruction(instruction)
+        query, documents = fold_text(query), [fold_text(document) for document in documents]  # as indexed
         options = {"max_tokens": max_tokens_per_doc, "keep": keep, "max_chunks": max_chunks_per_doc}
         if max_tokens_per_doc is None and keep == "start" and max_chunks_per_doc == 1:
             # The engine cuts each document itself; the tokens are counted once the scores are in, so a

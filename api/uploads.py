@@ -15,11 +15,11 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import UploadFile
 
 from api.ingestion import IngestItem
-from api.schemas import DocumentsIn
+from api.schemas import DocumentIn, DocumentsIn
 from api.settings import Settings
 from ingest.archives import InflateBudget
 from ingest.errors import DocumentTooLarge, IngestError
@@ -68,13 +68,13 @@ async def _read_multipart(request: Request, settings: Settings) -> list[IngestIt
         sources = await run_in_threadpool(unpack, name, data, max_bytes=settings.max_upload_bytes,
                                           max_files=max(room, 0), budget=budget)
         whole = len(sources) == 1 and sources[0].name == name
-        if url is not None and not whole:
+        if url and not whole:
             raise IngestError(f"{name!r} is an archive; a 'url' can only be given for a single document")
         declared = _part_type(upload) if whole else None
         for source in sources:
             if resolve_content_type(source.name, declared) == DOCX:
                 await run_in_threadpool(check_docx, source.data, budget=budget, name=source.name)
-            items.append(IngestItem(content=source.data, name=source.name, content_type=declared, url=url,
+            items.append(IngestItem(content=source.data, name=source.name, content_type=declared, url=url or None,
                                     metadata=meta))
     return items
 
@@ -92,15 +92,15 @@ def _per_file(values: list[Any], field: str, files: int) -> list[Any]:
                       + (", or one for all" if field == "metadata" else ""))
 
 
-def _metadata(text: str) -> dict[str, str | int | bool]:
+_METADATA = TypeAdapter(DocumentIn.model_fields["metadata"].annotation)  # the JSON upload's rules, once
+
+
+def _metadata(text: str) -> dict[str, Any]:
     try:
-        value = json.loads(text)
-    except ValueError:
-        raise IngestError("'metadata' must be a JSON object such as {\"product\": \"vpn\"}") from None
-    if not isinstance(value, dict) or not all(
-            isinstance(v, str | int | bool) and not isinstance(v, float) for v in value.values()):
-        raise IngestError("'metadata' must be a JSON object of strings, integers and booleans")
-    return value
+        return _METADATA.validate_json(text)
+    except ValidationError:
+        raise IngestError("'metadata' must be a JSON object of strings, numbers, booleans and lists of strings "
+                          "or integers, such as {\"product\": \"vpn\", \"tags\": [\"setup\"]}") from None
 
 
 def _parse_json(body: bytes, settings: Settings) -> list[IngestItem]:

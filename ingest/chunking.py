@@ -53,6 +53,8 @@ class Chunker:
                         url=document.url,
                         source=document.source,
                         content_hash=document.content_hash,
+                        language=document.language,
+                        metadata=document.metadata,
                     )
                 )
         return chunks

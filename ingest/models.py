@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from ingest.text import fold_text
 
 
 def sha256_hex(*parts: str) -> str:
@@ -26,11 +31,15 @@ class Document:
     source: str | None = None
     url: str | None = None
     warnings: tuple[str, ...] = ()  # what cleaning left out that a reader may miss; not part of the content
+    language: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
-        """Digest of everything that shapes the stored chunks: title, url and text."""
-        return sha256_hex(self.title, self.url or "", self.text)
+        """Digest of everything that shapes the stored chunks and their payloads: title, url, language,
+        metadata and text. A change of metadata alone is a new version, so that every chunk carries it."""
+        metadata = json.dumps(self.metadata, sort_keys=True, ensure_ascii=False, default=str)
+        return sha256_hex(self.title, self.url or "", self.language or "", metadata, self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +54,8 @@ class Chunk:
     url: str | None
     source: str | None
     content_hash: str
-    metadata: dict[str, str] = field(default_factory=dict)
+    language: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def chunk_hash(self) -> str:
@@ -54,11 +64,11 @@ class Chunk:
 
     @property
     def embedding_text(self) -> str:
-        """What the embedder sees: the text under its document title and heading path."""
+        """What is indexed (embedder and lexical terms): the text under its title and heading path, folded."""
         return embedding_text(self.title, self.heading, self.text)
 
 
 def embedding_text(title: str, heading: str, text: str) -> str:
-    """A chunk's text under its document title and heading path, as it is embedded and indexed."""
+    """A chunk's text under its document title and heading path, folded, as it is embedded and indexed."""
     header = " > ".join(part for part in (title, heading) if part)
-    return f"{header}\n{text}" if header else text
+    return fold_text(f"{header}\n{text}" if header else text)

@@ -1,4 +1,9 @@
-"""Bytes to text, and text hygiene: encoding detection, binary rejection, Unicode and whitespace rules."""
+"""Bytes to text, and text hygiene: encoding detection, binary rejection, Unicode and whitespace rules.
+
+Two forms of text: ``normalize_text`` gives what is stored, returned and cited (the author's characters,
+only invisible and layout noise removed); ``fold_text`` gives what is indexed and scored (NFKC: full-width
+letters, digits and punctuation as their ASCII forms, compatibility characters expanded).
+"""
 
 from __future__ import annotations
 
@@ -119,8 +124,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
 
 
 def normalize_text(text: str, *, keep_newlines: bool = True) -> str:
-    """NFKC, zero-width and control characters removed, whitespace collapsed outside ``` code fences."""
-    text = unicodedata.normalize("NFKC", text.replace("\r\n", "\n").translate(_TO_NEWLINE)).translate(_DELETE)
+    """Display-safe cleanup: NFC, zero-width and control characters removed, whitespace collapsed outside
+    ``` code fences. Full-width and compatibility characters stay as written (see ``fold_text``)."""
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").translate(_TO_NEWLINE)).translate(_DELETE)
     if "```" not in text and "~~~" not in text:
         return _collapse(text.split("\n"), keep_newlines)
     segments: list[str] = []
@@ -138,6 +144,12 @@ def normalize_text(text: str, *, keep_newlines: bool = True) -> str:
             lines.append(line)
     segments.append(_code(lines, fence) if fence is not None else _collapse(lines, keep_newlines))
     return "\n\n".join(segment for segment in segments if segment)
+
+
+def fold_text(text: str) -> str:
+    """The form of ``text`` that is indexed and scored (embedder, lexical terms, reranker): NFKC, so that
+    ``ＶＰＮ（设置）`` and ``VPN(设置)`` read the same."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def _collapse(lines: list[str], keep_newlines: bool) -> str:

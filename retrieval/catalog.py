@@ -9,13 +9,18 @@ crash, the journal names exactly the documents whose stray chunks must be cleane
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+ADDED_COLUMNS = (("language", "TEXT"), ("metadata", "TEXT NOT NULL DEFAULT '{}'"))
+"""Columns of ``documents`` newer than the first catalogs: added in place when a catalog lacks them."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -33,6 +38,8 @@ CREATE TABLE IF NOT EXISTS documents (
     content_hash TEXT NOT NULL,
     chunks INTEGER NOT NULL,
     updated_at REAL NOT NULL,
+    language TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (collection, doc_id)
 );
 CREATE TABLE IF NOT EXISTS collection_embedders (
@@ -64,6 +71,14 @@ class DocumentRecord:
     content_hash: str
     chunks: int
     updated_at: float
+    language: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: tuple) -> DocumentRecord:
+        """A record from a ``SELECT *`` row of ``documents`` (metadata is stored as JSON)."""
+        *fields, metadata = row
+        return cls(*fields, metadata=json.loads(metadata or "{}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +138,10 @@ class Catalog:
         self.path = Path(path)
         self._db = open_database(self.path, SCHEMA)
         self._lock = threading.Lock()
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(documents)")}
+        for name, declaration in ADDED_COLUMNS:
+            if name not in present:
+                self._db.execute(f"ALTER TABLE documents ADD COLUMN {name} {declaration}")
 
     def close(self) -> None:
         with self._lock:
@@ -206,7 +225,7 @@ class Catalog:
             row = self._db.execute(
                 "SELECT * FROM documents WHERE collection = ? AND doc_id = ?", (collection, doc_id)
             ).fetchone()
-        return DocumentRecord(*row) if row else None
+        return DocumentRecord.from_row(row) if row else None
 
     def documents(self, collection: str, *, limit: int | None = None, offset: int = 0,
                   search: str | None = None) -> list[DocumentRecord]:
@@ -218,7 +237,7 @@ class Catalog:
                 f"SELECT * FROM documents WHERE {where} ORDER BY doc_id LIMIT ? OFFSET ?",
                 (*args, -1 if limit is None else limit, offset),
             ).fetchall()
-        return [DocumentRecord(*row) for row in rows]
+        return [DocumentRecord.from_row(row) for row in rows]
 
     def count_documents(self, collection: str, *, search: str | None = None) -> int:
         """How many documents ``documents`` would list without a page."""
@@ -243,9 +262,11 @@ class Catalog:
         """Make ``record`` the live version of its document (insert or replace)."""
         with self._lock:
             self._db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO documents (collection, doc_id, title, url, source, content_type, "
+                "content_hash, chunks, updated_at, language, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (record.collection, record.doc_id, record.title, record.url, record.source,
-                 record.content_type, record.content_hash, record.chunks, record.updated_at),
+                 record.content_type, record.content_hash, record.chunks, record.updated_at,
+                 record.language, json.dumps(record.metadata, ensure_ascii=False)),
             )
 
     def begin_write(self, collection: str, doc_id: str, content_hash: str) -> None:

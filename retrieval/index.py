@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -34,12 +34,11 @@ SEARCH_MODES: tuple[SearchMode, ...] = ("dense", "lexical", "hybrid")
 
 @dataclass(frozen=True, slots=True)
 class DocumentWrite:
-    """One document version to write: its chunks, their vectors and the metadata every chunk carries."""
+    """One document version to write: its chunks and their vectors."""
 
     document: Document
     chunks: Sequence[Chunk]
     vectors: Sequence[Sequence[float]]
-    metadata: Mapping[str, Any] = field(default_factory=dict)
 
 
 class KnowledgeIndex:
@@ -177,10 +176,10 @@ class KnowledgeIndex:
 
     def write_document(
         self, collection: str, document: Document, chunks: Sequence[Chunk],
-        vectors: Sequence[Sequence[float]], metadata: Mapping[str, Any] | None = None,
+        vectors: Sequence[Sequence[float]],
     ) -> WriteStatus:
         """Make this version of the document live, replacing any other version whole."""
-        return self.write_documents(collection, [DocumentWrite(document, chunks, vectors, metadata or {})])[0]
+        return self.write_documents(collection, [DocumentWrite(document, chunks, vectors)])[0]
 
     def write_documents(self, collection: str, writes: Sequence[DocumentWrite]) -> list[WriteStatus]:
         """Make each document's new version live, each whole or not at all.
@@ -198,7 +197,7 @@ class KnowledgeIndex:
             for write in changed:
                 sparse = [Sparse(*self.lexical.encode_document(chunk.embedding_text)) for chunk in write.chunks]
                 self.catalog.begin_write(collection, write.document.id, write.document.content_hash)
-                points.extend(chunk_points(collection, write.chunks, write.vectors, sparse, write.metadata))
+                points.extend(chunk_points(collection, write.chunks, write.vectors, sparse))
             self.store.upsert(points)
             self.store.flush()
             for write in changed:
@@ -207,6 +206,7 @@ class KnowledgeIndex:
                     collection=collection, doc_id=document.id, title=document.title, url=document.url,
                     source=document.source, content_type=document.content_type,
                     content_hash=document.content_hash, chunks=len(write.chunks), updated_at=time.time(),
+                    language=document.language, metadata=dict(document.metadata),
                 ))
                 self._drop_other_versions(collection, document.id)
                 self.catalog.end_write(collection, document.id, document.content_hash)

@@ -4,7 +4,7 @@ Qdrant scores a query against a stored point as Σ_t idf(t) · q_t · d_t with
 idf(t) = ln(1 + (N − n_t + 0.5) / (n_t + 0.5)) over the stored sparse vectors, so the
 document side carries BM25's saturated term frequency and the query side 1.0 per term.
 
-Tokenisation, after NFKC and per run of one script:
+Tokenisation, after folding (NFKC, then traditional Chinese to simplified) and per run of one script:
 - Han, kana and hangul runs: character unigrams and bigrams (CJK has no spaces to split on).
 - Other words: split on camelCase, snake_case and letter/digit boundaries, lowercased, English
   stopwords dropped, Snowball-stemmed; a word split into parts also keeps its whole lowercased form,
@@ -16,10 +16,12 @@ A term's index is its CRC-32 (31 bits): stable across processes, machines and la
 from __future__ import annotations
 
 import re
-import unicodedata
 import zlib
 from collections import Counter
 from functools import lru_cache
+
+from ingest.text import fold_text
+from retrieval.chinese import to_simplified
 
 K1 = 1.2
 """BM25 term-frequency saturation."""
@@ -87,12 +89,18 @@ def _word_terms(word: str) -> tuple[tuple[str, ...], int]:
     return tuple(terms), positions
 
 
+def lexical_form(text: str) -> str:
+    """The text the terms are taken from: width and compatibility forms folded (NFKC), traditional Chinese
+    as simplified, so that a question in either script or width finds a chunk in the other."""
+    return to_simplified(fold_text(text))
+
+
 def _analyze(text: str) -> tuple[list[str], int]:
     """(terms, length). Length counts positions (a CJK character, a kept word part), not the bigrams
     and whole identifiers added on top, so Chinese and code chunks are not judged long for them."""
     terms: list[str] = []
     length = 0
-    for word in _WORD.findall(unicodedata.normalize("NFKC", text)):
+    for word in _WORD.findall(lexical_form(text)):
         pieces = _CJK_RUN.split(word) if not word.isascii() else (word,)
         for k, piece in enumerate(pieces):
             if k % 2:  # a CJK run: unigrams and bigrams
@@ -115,7 +123,7 @@ def tokenize(text: str) -> list[str]:
 def cjk_share(text: str) -> float:
     """Share of ``text``'s positions (a CJK character or another word) that are CJK; 0 for none."""
     cjk = words = 0
-    for word in _WORD.findall(unicodedata.normalize("NFKC", text)):
+    for word in _WORD.findall(fold_text(text)):
         pieces = _CJK_RUN.split(word) if not word.isascii() else (word,)
         cjk += sum(len(piece) for piece in pieces[1::2])
         words += sum(1 for piece in pieces[::2] if piece)

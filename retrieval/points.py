@@ -20,7 +20,7 @@ def chunk_point_id(collection: str, doc_id: str, content_hash: str, index: int) 
 
 def chunk_points(
     collection: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
-    lexical: Sequence[Sparse], metadata: Mapping[str, Any] | None = None,
+    lexical: Sequence[Sparse],
 ) -> list[StoredPoint]:
     """The Qdrant points of a document version's chunks."""
     if not len(chunks) == len(vectors) == len(lexical):
@@ -38,10 +38,11 @@ def chunk_points(
                 "url": chunk.url,
                 "source": chunk.source,
                 "heading": chunk.heading,
+                "language": chunk.language,
                 "text": chunk.text,
                 "content_hash": chunk.content_hash,
                 "chunk_hash": chunk.chunk_hash,
-                "metadata": dict(metadata or {}),
+                "metadata": dict(chunk.metadata),
             },
         )
         for chunk, vector, sparse in zip(chunks, vectors, lexical, strict=True)

@@ -85,6 +85,28 @@ def test_cli_uses_the_running_server(tmp_path):
         server.wait(timeout=30)
 
 
+@pytest.mark.slow
+def test_ingest_gives_urls_from_a_prefix_and_metadata(tmp_path):
+    from retrieval.catalog import Catalog
+
+    folder = tmp_path / "kb"
+    (folder / "account").mkdir(parents=True)
+    (folder / "account" / "reset password.md").write_text("# Reset\n\nChoose Forgot password on the sign-in page.")
+    env = _env(tmp_path / "data", _free_port())
+    result = _run(["ingest", str(folder), "-c", "help", "--url-prefix", "https://help.example.com/kb",
+                   "--metadata", "team=it", "-m", "product=portal"], env)
+    assert result.returncode == 0, result.stderr
+    catalog = Catalog(tmp_path / "data" / "catalog.sqlite3")
+    try:
+        document = catalog.document("help", "account/reset password.md")
+    finally:
+        catalog.close()
+    assert document.url == "https://help.example.com/kb/account/reset%20password.md"
+    assert document.metadata == {"team": "it", "product": "portal"}
+    refused = _run(["ingest", str(folder), "--metadata", "no-equals-sign"], env)
+    assert refused.returncode == 2 and "KEY=VALUE" in refused.stderr
+
+
 def test_bad_paths_are_refused(tmp_path):
     env = _env(tmp_path / "data", _free_port())
     result = _run(["ingest", str(tmp_path / "missing")], env)
@@ -120,7 +142,7 @@ def test_clean_many_files_into_a_folder(tmp_path):
     cleaned = (out / "a.txt").read_text(encoding="utf-8")
     assert "1. Open the Acme Cloud sign-in page" in cleaned
     assert "cookies" not in cleaned and "Privacy" not in cleaned and "gtag" not in cleaned
-    assert "６" not in (out / "b.txt").read_text(encoding="utf-8")  # full-width digits normalised
+    assert "，" in (out / "b.txt").read_text(encoding="utf-8")  # the author's full-width punctuation is kept
 
     printed = subprocess.run(SIFT + ["clean", str(SAMPLE_KB / "api-authentication.html")], capture_output=True,
                              text=True, cwd=REPO, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})

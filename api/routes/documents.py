@@ -128,7 +128,8 @@ def collection_out(c: CollectionRecord) -> CollectionOut:
 
 def document_out(r: DocumentRecord) -> DocumentOut:
     return DocumentOut(id=r.doc_id, title=r.title, url=r.url, source=r.source, content_type=r.content_type,
-                       chunks=r.chunks, content_hash=r.content_hash, updated_at=r.updated_at)
+                       chunks=r.chunks, content_hash=r.content_hash, updated_at=r.updated_at,
+                       language=r.language, metadata=r.metadata)
 
 
 @jobs_router.get("/{job_id}", response_model=JobOut)

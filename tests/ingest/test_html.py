@@ -89,10 +89,10 @@ def test_a_chinese_page_in_a_legacy_encoding(encoding):
     page = clean_html(fixture("zh_article.html").encode(encoding))
     assert page.title == "如何重置路由器密码 - 帮助中心"
     assert page.text.startswith(
-        "如果您忘记了路由器的管理密码,可以通过恢复出厂设置来重置密码。"
-    )  # full-width comma -> ","
+        "如果您忘记了路由器的管理密码，可以通过恢复出厂设置来重置密码。"
+    )  # the author's full-width comma stays (folding is for the index only)
     assert (
-        "## 使用复位按钮\n\n1. 保持路由器通电,找到机身背面的复位孔。\n2. 用牙签或回形针按住复位按钮约十秒钟。"
+        "## 使用复位按钮\n\n1. 保持路由器通电，找到机身背面的复位孔。\n2. 用牙签或回形针按住复位按钮约十秒钟。"
         in page.text
     )
     assert "| 管理地址 | 192.168.1.1 |" in page.text
@@ -287,8 +287,8 @@ def test_forms_and_embedded_objects_are_dropped():
     assert text_of(html) == "Question?\n\nAnswer."
 
 
-def test_text_is_normalised():
-    assert text_of("<p>ＡＢＣ　１２３\u200b！</p><p>zero\u200dwidth\ufeff</p>") == "ABC 123!\n\nzerowidth"
+def test_text_is_cleaned_but_keeps_the_authors_characters():
+    assert text_of("<p>ＡＢＣ　１２３\u200b！</p><p>zero\u200dwidth\ufeff</p>") == "ＡＢＣ １２３！\n\nzerowidth"
 
 
 # --- errors ------------------------------------------------------------------------------------------

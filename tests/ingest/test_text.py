@@ -7,7 +7,7 @@ import codecs
 import pytest
 
 from ingest.errors import BinaryContent
-from ingest.text import decode_bytes, is_probably_binary, normalize_text
+from ingest.text import decode_bytes, fold_text, is_probably_binary, normalize_text
 
 ZH_HANS = "知识库检索服务需要正确处理中文网页。这个段落用于测试编码检测是否可靠，包括标点符号和数字123。"
 ZH_HANT = "知識庫檢索服務需要正確處理中文網頁。這個段落用於測試編碼檢測是否可靠，包括標點符號。"
@@ -116,9 +116,16 @@ def test_text_is_not_binary():
 # --- normalisation -----------------------------------------------------------------------------------
 
 
-def test_full_width_becomes_half_width():
-    assert normalize_text("ＡＢＣ　１２３！（ｔｅｓｔ）") == "ABC 123!(test)"
-    assert normalize_text("ｶﾀｶﾅ") == "カタカナ"
+def test_stored_text_keeps_the_authors_characters():
+    assert normalize_text("请问：如何设置ＶＰＮ？（见下文）｜步骤１") == "请问：如何设置ＶＰＮ？（见下文）｜步骤１"
+    assert normalize_text("ｶﾀｶﾅ ½ ﬁle") == "ｶﾀｶﾅ ½ ﬁle"
+    assert normalize_text("Cafe\u0301") == "Café"  # canonical composition only (NFC): it looks the same
+
+
+def test_folded_text_is_half_width():
+    assert fold_text("ＡＢＣ　１２３！（ｔｅｓｔ）") == "ABC 123!(test)"
+    assert fold_text("ｶﾀｶﾅ") == "カタカナ"
+    assert fold_text("设置ＶＰＮ？（见下文）｜") == "设置VPN?(见下文)|"
 
 
 def test_zero_width_and_control_characters_are_removed():

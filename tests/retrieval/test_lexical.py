@@ -24,8 +24,8 @@ def test_chinese_is_character_unigrams_and_bigrams():
 
 
 def test_japanese_and_korean_runs_are_split_like_chinese():
-    assert tokenize("東京タワー") == ["東", "京", "タ", "ワ", "ー",
-                                      "東京", "京タ", "タワ", "ワー"]
+    assert tokenize("京都タワー") == ["京", "都", "タ", "ワ", "ー",
+                                      "京都", "都タ", "タワ", "ワー"]
     assert tokenize("한국어 문서") == ["한", "국", "어", "한국", "국어", "문", "서", "문서"]
 
 
@@ -45,6 +45,12 @@ def test_mixed_text_splits_each_run_by_its_script():
 def test_full_width_input_is_normalised():
     assert tokenize("ＨＴＴＰ　Ｓｅｒｖｅｒ１２") == tokenize("HTTP Server12")
     assert tokenize("ｐａｒｓｅＪＳＯＮ") == ["pars", "json", "parsejson"]
+
+
+def test_traditional_and_simplified_chinese_give_the_same_terms():
+    assert tokenize("這個軟體的設定頁面裡") == tokenize("这个软体的设定页面里")
+    assert tokenize("衞生署") == tokenize("卫生署")  # Hong Kong variant
+    assert tokenize("東京") == ["东", "京", "东京"]  # kanji with a simplified form fold too, on both sides
 
 
 def test_cjk_share_counts_positions():
