@@ -300,12 +300,12 @@ class Sift:
 
         Raises ``RerankerNotConfigured`` without a reranker, other ``RerankError``s when it can't score.
         """
-        if self.reranker.engine is None:
-            raise RerankerNotConfigured("no reranker is configured on this server (SIFT_RERANK_ENGINE=none)")
         self.check_question(query)
         if len(documents) > self.settings.rerank_max_documents:
             raise LimitExceeded(f"{len(documents)} documents to rerank; the limit is "
                                 f"{self.settings.rerank_max_documents} (SIFT_RERANK_MAX_DOCUMENTS)")
+        if self.reranker.engine is None:
+            raise RerankerNotConfigured("no reranker is configured on this server (SIFT_RERANK_ENGINE=none)")
         instruction = self.reranker.resolve_instruction(instruction)
         query, documents = fold_text(query), [fold_text(document) for document in documents]  # as indexed
         options = {"max_tokens": max_tokens_per_doc, "keep": keep, "max_chunks": max_chunks_per_doc}

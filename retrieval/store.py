@@ -77,7 +77,7 @@ def store_operation(what: str) -> Callable[[F], F]:
         def wrapper(*args, **kwargs):
             try:
                 return method(*args, **kwargs)
-            except RetrievalError:
+            except (RetrievalError, ValueError):  # Sift's own refusals (e.g. a delete without a filter)
                 raise
             except Exception as exc:
                 log.warning("vector store %s failed: %s: %s", what, type(exc).__name__, exc)

@@ -42,7 +42,7 @@ def multilingual(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClien
     """The app on multilingual-e5-small with the mixed zh/en knowledge base in collection ``kb``."""
     service = _service(tmp_path_factory.mktemp("sift-e5"), MULTILINGUAL_E5)
     service.start()
-    with TestClient(create_app(sift=service)) as client:
+    with TestClient(create_app(sift=service), base_url="http://localhost") as client:
         response = upload_files(client, "kb", MIXED_KB)
         assert response.status_code == 200, response.text
         yield client
@@ -69,7 +69,7 @@ def test_switching_the_model_refuses_then_reembeds(tmp_path):
     """A collection made by MiniLM stops start-up with e5 until ``reembed`` has rebuilt its vectors."""
     minilm = _service(tmp_path, MINILM)
     minilm.start()
-    with TestClient(create_app(sift=minilm)) as client:
+    with TestClient(create_app(sift=minilm), base_url="http://localhost") as client:
         assert upload_files(client, "kb", MIXED_KB).status_code == 200
     asyncio.run(minilm.close())
 
@@ -86,7 +86,7 @@ def test_switching_the_model_refuses_then_reembeds(tmp_path):
 
     service = _service(tmp_path, MULTILINGUAL_E5)
     service.start()  # no longer refused
-    with TestClient(create_app(sift=service)) as client:
+    with TestClient(create_app(sift=service), base_url="http://localhost") as client:
         for question, page in CROSS_LINGUAL:
             assert page in top_documents(client, question), question
         assert client.get("/v1/collections").status_code == 200
