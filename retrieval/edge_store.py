@@ -38,6 +38,7 @@ from retrieval.store import (
     Sparse,
     StoredPoint,
     Where,
+    scroll_pages,
     store_operation,
 )
 
@@ -310,13 +311,7 @@ class EdgeStore:
             return int(shard.count(CountRequest(filter=to_edge_filter(where))))
 
     def scroll(self, where: Where, *, batch: int = SCROLL_PAGE) -> Iterator[list[PointPayload]]:
-        offset = None
-        while True:
-            page, offset = self._scroll_page(where, offset, batch)
-            if page:
-                yield page
-            if offset is None or not page:
-                return
+        return scroll_pages(self._scroll_page, where, batch)
 
     @store_operation("read points")
     def _scroll_page(self, where: Where, offset, batch: int) -> tuple[list[PointPayload], object]:

@@ -16,6 +16,7 @@ from retrieval.store import (
     Sparse,
     StoredPoint,
     Where,
+    scroll_pages,
     store_operation,
 )
 
@@ -132,13 +133,7 @@ class ServerStore:
         return int(self._client.count(self.collection, count_filter=to_client_filter(where), exact=True).count)
 
     def scroll(self, where: Where, *, batch: int = SCROLL_PAGE) -> Iterator[list[PointPayload]]:
-        offset = None
-        while True:
-            page, offset = self._scroll_page(where, offset, batch)
-            if page:
-                yield page
-            if offset is None or not page:
-                return
+        return scroll_pages(self._scroll_page, where, batch)
 
     @store_operation("read points")
     def _scroll_page(self, where: Where, offset, batch: int) -> tuple[list[PointPayload], object]:

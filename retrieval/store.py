@@ -88,6 +88,18 @@ def store_operation(what: str) -> Callable[[F], F]:
     return decorate
 
 
+def scroll_pages(read_page: Callable[[Where, Any, int], tuple[list[PointPayload], Any]], where: Where,
+                 batch: int) -> Iterator[list[PointPayload]]:
+    """Every page of points matching ``where``, following the engine's offsets (both back-ends' ``scroll``)."""
+    offset = None
+    while True:
+        page, offset = read_page(where, offset, batch)
+        if page:
+            yield page
+        if offset is None or not page:
+            return
+
+
 class VectorStore(Protocol):
     """What Sift needs from Qdrant. ``open`` creates or loads; the rest need an open store."""
 
