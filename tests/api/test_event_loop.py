@@ -56,4 +56,6 @@ def test_questions_stay_fast_while_heavy_uploads_are_parsed(sift, collection):
         busy = _ask(client, collection, 40)
         worker.join(timeout=300)
     assert statuses == [200, 202]
-    assert _p95(busy) <= max(2 * _p95(idle), _p95(idle) + 0.05), (_p95(idle), _p95(busy))
+    # 2x idle, or idle + 0.1 s where idle is a few milliseconds and below the scheduler's noise on 2 cores.
+    # Parsing on the event loop stalls questions for seconds here; ingestion at normal priority, ~0.2 s.
+    assert _p95(busy) <= max(2 * _p95(idle), _p95(idle) + 0.1), (_p95(idle), _p95(busy))

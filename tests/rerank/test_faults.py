@@ -102,7 +102,10 @@ def test_a_hung_server_costs_the_caller_its_deadline_and_frees_the_worker(client
     server.signal(signal.SIGSTOP)
     try:
         body, took = _ask(client)
-        assert body["reranked"] is False and "timed out" in body["rerank_error"] and body["results"]
+        # The service's own wait and the engine's deadline-bound HTTP call end at the same moment; either
+        # may report it first.
+        assert body["reranked"] is False and body["results"]
+        assert "timed out" in body["rerank_error"] or "before the deadline" in body["rerank_error"]
         assert took < HUNG_TIMEOUT_S + 3
         # The engine call gives up at the deadline too (it used to wait 60 s, then retry).
         _until(lambda: sift.reranker.scoring == 0, 2, "idle")
