@@ -19,8 +19,15 @@ class Embedder:
     """Normalised dense embeddings for chunks and questions, safe to call from many threads.
 
     The constructor is cheap; ``warm_up`` loads the model (``ingest.encoders``: a bundled name or a
-    sentence-transformers folder) and raises ``EmbedderUnavailable`` if it cannot. The model encodes
-    one batch at a time under a lock (a question waits for at most one ingest batch).
+    sentence-transformers folder) and raises ``EmbedderUnavailable`` if it cannot.
+
+    Questions have a lane of their own: the model is loaded twice, one instance for questions and one
+    for passages, each encoding one batch at a time under its own lock. A question therefore never
+    queues behind an ingest batch; it only shares the cores, where ingestion threads run at a lower
+    priority (``api.ingestion.lower_thread_priority``). One shared lock would be worse than it looks:
+    a low-priority ingest batch holding it runs slowly exactly when questions keep the cores busy,
+    and every question waits for it. The second instance costs the model's size in memory once more
+    (90 MB for all-MiniLM-L6-v2); ``bench/load.py`` measures what it buys.
     """
 
     def __init__(self, model: str, *, device: str = "cpu", batch_size: int = 32,
@@ -30,8 +37,10 @@ class Embedder:
         self.batch_size = batch_size
         self.cache_path = cache_path
         self._encoder: Encoder | None = None
+        self._query_encoder: Encoder | None = None
         self._cache: EmbeddingCache | None = None
-        self._encode_lock = threading.Lock()
+        self._passage_lock = threading.Lock()
+        self._query_lock = threading.Lock()
 
     @property
     def ready(self) -> bool:
@@ -42,6 +51,7 @@ class Embedder:
         if self._encoder is not None:
             return
         encoder = load_encoder(self.model_name, device=self.device)
+        self._query_encoder = load_encoder(self.model_name, device=self.device)
         if self.cache_path is not None:
             self._cache = EmbeddingCache(self.cache_path, f"{encoder.name}|{encoder.max_tokens}")
         self._encoder = encoder
@@ -102,8 +112,10 @@ class Embedder:
             self._cache.close()
 
     def _encode(self, texts: list[str], *, query: bool) -> np.ndarray:
-        """One batch through the model, under the lock."""
-        with self._encode_lock:
-            if query:
-                return self.encoder.encode_queries(texts)
-            return self.encoder.encode_passages(texts)
+        """One batch through the question or the passage instance, under that instance's lock."""
+        passages = self.encoder  # raises until warm_up has loaded both
+        if query:
+            with self._query_lock:
+                return self._query_encoder.encode_queries(texts)
+        with self._passage_lock:
+            return passages.encode_passages(texts)
