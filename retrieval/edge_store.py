@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.crashpoints import crash_point
 from retrieval.errors import StoreIncompatible, StoreUnavailable
 from retrieval.filters import to_edge_filter
 from retrieval.store import (
@@ -138,7 +139,7 @@ class EdgeStore:
 
         Returns False when there was nothing new to index.
         """
-        from qdrant_edge import EdgeShard
+        from qdrant_edge import CountRequest, EdgeShard
 
         with self._write_lock:
             if self.unindexed_writes == 0:
@@ -153,6 +154,7 @@ class EdgeStore:
         try:
             self._optimize_copy(target)
             fresh = EdgeShard.load(str(target))
+            crash_point("rebuild.copy_optimized")
         except BaseException:
             with self._write_lock:
                 self._journal = None
@@ -163,9 +165,13 @@ class EdgeStore:
             for operation in journal:
                 fresh.update(operation())
             fresh.flush()
-            self._swap(_Generation(fresh, target))
-            self._state = {"shard": target.name, "indexed_points": int(self.count()) - len(journal)}
+            # Record the copy as live before the old shard can be removed: a crash in between must
+            # leave CURRENT naming a shard that exists (the old folder goes on the next start).
+            self._state = {"shard": target.name,
+                           "indexed_points": int(fresh.count(CountRequest())) - len(journal)}
             self._save_state()
+            crash_point("rebuild.state_saved")
+            self._swap(_Generation(fresh, target))
             self.unindexed_writes = len(journal)
         log.info("index rebuilt: %d points in %.1f s (%d writes replayed)", self._state["indexed_points"],
                  time.perf_counter() - started, len(journal))

@@ -18,6 +18,7 @@ import numpy as np
 
 from ingest.models import Chunk, Document, embedding_text
 from retrieval.catalog import Catalog, CollectionRecord, DocumentRecord, EmbedderRecord
+from retrieval.crashpoints import crash_point
 from retrieval.errors import CollectionExists, CollectionNotFound, DocumentNotFound, EmbedderMismatch
 from retrieval.filters import user_filters
 from retrieval.fusion import DEFAULT_FUSION, FusionConfig, fuse
@@ -200,6 +201,7 @@ class KnowledgeIndex:
                 points.extend(chunk_points(collection, write.chunks, write.vectors, sparse))
             self.store.upsert(points)
             self.store.flush()
+            crash_point("index.vectors_flushed")
             for write in changed:
                 document = write.document
                 self.catalog.commit_document(DocumentRecord(

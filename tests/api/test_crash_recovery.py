@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -16,26 +12,9 @@ from retrieval.catalog import Catalog, EmbedderRecord
 from retrieval.edge_store import EdgeStore
 from retrieval.index import KnowledgeIndex
 from retrieval.store import Where
-from tests.conftest import REPO
-from tests.test_cli import _free_port
+from tests.server_process import ServerProcess
 
 DOCS = 150
-
-
-def _start(data_dir, port) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "SIFT_DATA_DIR": str(data_dir), "SIFT_PORT": str(port),
-           "SIFT_LOG_LEVEL": "warning", "SIFT_RERANK_ENGINE": "none", "SIFT_MAX_FILES_PER_REQUEST": "500"}
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve"], env=env, cwd=REPO,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    server.kill()
-    raise AssertionError("server did not start")
 
 
 def _check_whole_or_absent(data_dir) -> tuple[int, int]:
@@ -56,42 +35,36 @@ def _check_whole_or_absent(data_dir) -> tuple[int, int]:
 
 @pytest.mark.slow
 def test_kill_9_mid_ingest_then_resume(tmp_path):
-    data_dir, port = tmp_path / "data", _free_port()
+    data_dir = tmp_path / "data"
     documents = [{"id": f"doc-{i:03d}", "title": f"Topic {i}",
                   "content": " ".join(f"Paragraph {j} of document {i} explains step {j}." for j in range(60))}
                  for i in range(DOCS)]
-    server = _start(data_dir, port)
-    try:
-        response = httpx.post(f"http://127.0.0.1:{port}/v1/collections/big/documents?async=true",
+    with ServerProcess(data_dir, SIFT_MAX_FILES_PER_REQUEST="500") as server:
+        response = httpx.post(f"{server.url}/v1/collections/big/documents?async=true",
                               json={"documents": documents}, timeout=60)
         assert response.status_code == 202
         job_id = response.json()["job_id"]
         while True:
-            job = httpx.get(f"http://127.0.0.1:{port}/v1/jobs/{job_id}").json()
+            job = httpx.get(f"{server.url}/v1/jobs/{job_id}").json()
             assert job["state"] != "failed", job
             if job["files"]["done"] >= 10:
                 break
             time.sleep(0.05)
         assert job["state"] == "running"
-    finally:
-        server.send_signal(signal.SIGKILL)
-        server.wait()
+    # leaving the block killed it with SIGKILL
 
     written, _ = _check_whole_or_absent(data_dir)
     assert 10 <= written < DOCS
 
-    server = _start(data_dir, port)
-    try:
+    with ServerProcess(data_dir, SIFT_MAX_FILES_PER_REQUEST="500") as server:
         deadline = time.monotonic() + 300
-        while (job := httpx.get(f"http://127.0.0.1:{port}/v1/jobs/{job_id}").json())["state"] != "done":
+        while (job := httpx.get(f"{server.url}/v1/jobs/{job_id}").json())["state"] != "done":
             assert job["state"] != "failed" and time.monotonic() < deadline, job
             time.sleep(0.5)
         assert job["files"] == {"total": DOCS, "done": DOCS, "failed": 0, "pending": 0}
-        again = httpx.post(f"http://127.0.0.1:{port}/v1/collections/big/documents",
+        again = httpx.post(f"{server.url}/v1/collections/big/documents",
                            json={"documents": documents[:20]}, timeout=120).json()
         assert {d["status"] for d in again["documents"]} == {"unchanged"}
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
+        server.stop()
 
     assert _check_whole_or_absent(data_dir)[0] == DOCS
