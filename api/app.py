@@ -83,21 +83,40 @@ def create_app(settings: Settings | None = None, *, sift: Sift | None = None) ->
                    tickets.webhooks_router, metrics_router):
         app.include_router(router)
     install_console(app)
-    _add_schemas(app, documents.UPLOAD_SCHEMAS)
+    _complete_openapi(app, documents.UPLOAD_SCHEMAS, settings)
     return app
 
 
-def _add_schemas(app: FastAPI, schemas: dict) -> None:
-    """Put schemas that hand-written request bodies refer to into the OpenAPI components."""
+def _complete_openapi(app: FastAPI, schemas: dict, settings: Settings) -> None:
+    """Put the schemas that hand-written request bodies refer to into the OpenAPI components, and
+    tighten the published bounds to this server's limits, so that what the document allows is served."""
     generate = app.openapi
+    limits = [  # (schema, property, keyword, configured limit)
+        ("QueryIn", "question", "maxLength", settings.max_question_chars),
+        ("QueryIn", "candidates", "maximum", settings.max_candidates),
+        *((model, "query", "maxLength", settings.max_question_chars)
+          for model in ("RerankV1In", "RerankV2In", "TeiRerankIn")),
+        *((model, field, "maxItems", settings.rerank_max_documents)
+          for model, field in (("RerankV1In", "documents"), ("RerankV2In", "documents"), ("TeiRerankIn", "texts"))),
+    ]
 
     def openapi() -> dict:
         if app.openapi_schema is None:
             document = generate()
-            document.setdefault("components", {}).setdefault("schemas", {}).update(schemas)
+            components = document.setdefault("components", {}).setdefault("schemas", {})
+            components.update(schemas)
+            for model, field, keyword, limit in limits:
+                _tighten(components[model]["properties"][field], keyword, limit)
         return app.openapi_schema
 
     app.openapi = openapi
+
+
+def _tighten(schema: dict, keyword: str, limit: int) -> None:
+    """Lower ``keyword`` (a maximum) to ``limit`` on a property, or on each non-null branch of its anyOf."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") != "null":
+            branch[keyword] = min(branch.get(keyword, limit), limit)
 
 
 def log_access_mode(settings: Settings, keys: KeyStore) -> None:

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from api.schemas import DOC_ID_PATTERN
 from api.settings import Settings
 from ingest.chunking import Chunker
 from ingest.embedding import Embedder
@@ -27,7 +28,7 @@ from retrieval.index import DocumentWrite, KnowledgeIndex, WriteStatus
 INGEST_NICENESS = 10
 """How much lower than request threads the scheduler ranks ingestion threads (Linux nice levels)."""
 
-DOC_ID_PATTERN = re.compile(r"^[^\x00-\x1f\x7f]{1,512}$")
+DOC_ID = re.compile(DOC_ID_PATTERN)
 
 
 def lower_thread_priority() -> None:
@@ -96,8 +97,9 @@ class IngestPipeline:
         if size == 0:
             raise IngestError(f"{label!r} is empty")
         doc_id = item.doc_id or item.name or item.url or f"doc-{sha256_hex(str(item.content))[:16]}"
-        if not DOC_ID_PATTERN.match(doc_id):
-            raise IngestError(f"invalid document id {doc_id!r}: 1-512 characters, no control characters")
+        if not DOC_ID.match(doc_id):
+            raise IngestError(f"invalid document id {doc_id!r}: 1-512 characters, no control characters, "
+                              "not ending in '/chunks'")
         url = item.url or (item.name if item.name and is_url(item.name) else None)  # fetched from a URL
         try:
             return load_document(item.content, doc_id=doc_id, name=item.name, content_type=item.content_type,

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
 );
 """
 _SECRET = re.compile(r"^sift_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
-_DURATION = re.compile(r"^(\d+)\s*([smhdw])$")
+_DURATION = re.compile(r"^([0-9]+)\s*([smhdw])$")
+_MAX_DURATION_UNITS = 99_999
 TOUCH_INTERVAL_S = 60.0
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
@@ -79,8 +80,9 @@ class ApiKey:
 def parse_duration(text: str) -> float:
     """Seconds in a duration such as ``90d``, ``12h``, ``30m``, ``2w`` or ``45s``."""
     match = _DURATION.match(text.strip().lower())
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"invalid duration {text!r}: use a positive number and a unit s, m, h, d or w (e.g. 90d)")
+    if not match or not 0 < int(match.group(1)) <= _MAX_DURATION_UNITS:
+        raise ValueError(f"invalid duration {text!r}: use a number from 1 to {_MAX_DURATION_UNITS} and a unit "
+                         "s, m, h, d or w (e.g. 90d)")
     return int(match.group(1)) * _SECONDS[match.group(2)]
 
 

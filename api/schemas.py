@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 if TYPE_CHECKING:
     from api.service import Answer
@@ -15,14 +15,56 @@ FILTER_KEYS = ("doc_id", "title", "url", "source", "heading", "language")
 FilterValue = str | int | bool | list[str] | list[int]
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+def _whole_number(value: object) -> object:
+    """``4.0`` as 4: JSON Schema counts it as an integer, and strict validation alone would refuse it."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = BeforeValidator(_whole_number)
+Count = Annotated[int, WholeNumber]
+"""An integer field of a request body. One that may be null puts its bounds first, inside the union:
+``Annotated[int, Field(ge=1), WholeNumber] | None`` (elsewhere they would not reach the OpenAPI document)."""
+
+
+class RequestBody(BaseModel):
+    """A request body whose fields take exactly the types the OpenAPI document gives them: no lax
+    coercions (``false`` for a number, ``"5"`` for an integer). Unknown fields are ignored, as clients
+    of the APIs Sift speaks (Cohere, TEI, Dify) expect."""
+
+    model_config = ConfigDict(strict=True)
+
+
+class Strict(RequestBody):
+    """A request body of Sift's own API: unknown fields are refused too."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+VISIBLE = r"[^\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+"""A character that is not whitespace, spelled out: Python's ``\\s`` and JSON Schema's (ECMAScript) differ."""
+
+NOT_BLANK = {"pattern": VISIBLE}
+"""JSON Schema of a text that must hold more than whitespace (``is_blank`` checks it, and says so in words)."""
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` holds nothing but whitespace (``VISIBLE``'s complement)."""
+    return re.search(VISIBLE, text) is None
+
+DURATION_PATTERN = r"^0*[1-9][0-9]{0,4}\s*[smhdwSMHDW]$"
+"""A positive duration such as 90d, 12h or 2w (``api.keys.parse_duration``), at most 99999 units."""
+
+DOC_ID_PATTERN = r"^(?!.*/chunks$)[^\x00-\x1f\x7f]{1,512}$"
+"""A document id: 1-512 characters, no control characters, not ending in ``/chunks`` (that URL reads the
+chunks of the document named before it)."""
+
+FILTER_KEY_PATTERN = rf"^(?:{'|'.join(FILTER_KEYS)}|metadata\.[A-Za-z0-9_.-]+)$"
 
 
 # Documents
 
 class DocumentIn(Strict):
-    id: str | None = Field(None, min_length=1, max_length=512)
+    id: str | None = Field(None, min_length=1, max_length=512, json_schema_extra={"pattern": DOC_ID_PATTERN})
     title: str | None = Field(None, max_length=1000)
     url: str | None = Field(None, max_length=4096)
     content: str = Field(..., min_length=1, description="The document's text, HTML or Markdown.")
@@ -145,15 +187,17 @@ class CollectionSettingsIn(Strict):
 # Query
 
 class QueryIn(Strict):
-    question: str = Field(..., min_length=1, max_length=100_000, description="At most SIFT_MAX_QUESTION_CHARS.")
+    question: str = Field(..., min_length=1, max_length=100_000, description="At most SIFT_MAX_QUESTION_CHARS.",
+                          json_schema_extra=NOT_BLANK)
     collection: str = Field("default", pattern=COLLECTION_PATTERN)
-    top_k: int = Field(5, ge=1, le=100)
-    candidates: int | None = Field(None, ge=1, le=1000,
-                                   description="Default SIFT_CANDIDATES; at most SIFT_MAX_CANDIDATES.")
+    top_k: Count = Field(5, ge=1, le=100)
+    candidates: Annotated[int, Field(ge=1, le=1000), WholeNumber] | None = Field(
+        None, description="Default SIFT_CANDIDATES; at most SIFT_MAX_CANDIDATES.")
     instruction: str | None = Field(None, max_length=2000)
     mode: Literal["dense", "lexical", "hybrid"] | None = Field(None, description="Default SIFT_SEARCH_MODE.")
     filters: dict[str, FilterValue] | None = Field(
-        None, description=f"Exact-match payload filters on {', '.join(FILTER_KEYS)} or metadata.KEY."
+        None, description=f"Exact-match payload filters on {', '.join(FILTER_KEYS)} or metadata.KEY.",
+        json_schema_extra={"propertyNames": {"pattern": FILTER_KEY_PATTERN}},
     )
     min_score: float | None = Field(
         None, ge=0.0, le=1.0, description="Leave out results scored below this; none left: answered is false."
@@ -162,7 +206,7 @@ class QueryIn(Strict):
     @field_validator("question")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("question must not be blank")
         return value
 
@@ -170,7 +214,7 @@ class QueryIn(Strict):
     @classmethod
     def _known_keys(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         for key in value or {}:
-            if key not in FILTER_KEYS and not re.fullmatch(r"metadata\.[A-Za-z0-9_.-]+", key):
+            if not re.fullmatch(FILTER_KEY_PATTERN, key):
                 raise ValueError(f"unknown filter field {key!r}; use {', '.join(FILTER_KEYS)} or metadata.KEY")
         return value
 
@@ -226,7 +270,7 @@ class KeyIn(Strict):
         None, description="Collections the key may use; null = every collection."
     )
     expires_in: str | None = Field(None, description="Lifetime such as 90d, 12h or 2w; null = never expires.",
-                                   pattern=r"^\d+\s*[smhdwSMHDW]$")
+                                   pattern=DURATION_PATTERN)
 
 
 class KeyOut(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from api.schemas import COLLECTION_PATTERN, Strict
+from api.schemas import COLLECTION_PATTERN, DURATION_PATTERN, NOT_BLANK, Count, Strict, WholeNumber, is_blank
 
 # Sync sources
 
@@ -18,9 +18,10 @@ class SourceIn(Strict):
     include: list[PathGlob] = Field(default_factory=list, max_length=50,
                                     description="Path globs to sync, e.g. /hc/en-us/articles/*; empty: all.")
     exclude: list[PathGlob] = Field(default_factory=list, max_length=50, description="Path globs to leave out.")
-    interval: str | None = Field(None, pattern=r"^\d+\s*[smhdwSMHDW]$",
+    interval: str | None = Field(None, pattern=DURATION_PATTERN,
                                  description="Sync again this often, e.g. 6h or 1d; null: only when asked.")
-    max_pages: int | None = Field(None, ge=1, description="Page cap; at most and by default SIFT_SYNC_MAX_PAGES.")
+    max_pages: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+        None, description="Page cap; at most and by default SIFT_SYNC_MAX_PAGES.")
     run: bool = Field(True, description="Start a first sync at once.")
 
 
@@ -89,11 +90,12 @@ class SyncRunAccepted(BaseModel):
 
 class TicketIn(Strict):
     subject: str = Field("", max_length=2000)
-    body: str = Field(..., min_length=1, max_length=1_000_000, description="Text or HTML; a whole thread is fine.")
+    body: str = Field(..., min_length=1, max_length=1_000_000, description="Text or HTML; a whole thread is fine.",
+                      json_schema_extra=NOT_BLANK)
     collection: str | None = Field(None, pattern=COLLECTION_PATTERN, description="Default: 'default'.")
     collections: list[Annotated[str, Field(pattern=COLLECTION_PATTERN)]] | None = Field(
         None, max_length=20, description="Search several collections; merged by score.")
-    top_k: int = Field(3, ge=1, le=20, description="Suggested articles (one per document).")
+    top_k: Count = Field(3, ge=1, le=20, description="Suggested articles (one per document).")
     instruction: str | None = Field(None, max_length=2000)
     language: str | None = Field(None, max_length=16, description="The ticket's language (en, zh, de, fr, ja, …) "
                                  "for its reply headers and sign-offs; English and Chinese are always known.")
@@ -102,7 +104,7 @@ class TicketIn(Strict):
     @field_validator("body")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if is_blank(value):
             raise ValueError("body must not be blank")
         return value
 

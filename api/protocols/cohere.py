@@ -13,22 +13,24 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from api.schemas import Count, RequestBody, WholeNumber
+
 Text = Annotated[str, Field(max_length=200_000)]
 SEARCH_UNIT_DOCUMENTS = 100  # Cohere bills one search unit per query of up to 100 documents
 
 
-class RerankV1In(BaseModel):
+class RerankV1In(RequestBody):
     query: str = Field(..., min_length=1, max_length=8000)
     documents: list[Text | dict[str, Any]] = Field(..., min_length=1, max_length=1000,
                                                     description="Strings, or objects with a text field.")
     model: str | None = None
-    top_n: int | None = Field(None, ge=1)
+    top_n: Annotated[int, Field(ge=1), WholeNumber] | None = None
     rank_fields: list[str] | None = Field(
         None, min_length=1, description="Object fields to rank on, in order, as 'field: value' lines; default text."
     )
     return_documents: bool = False
-    max_chunks_per_doc: int | None = Field(
-        None, ge=1, le=100, description="Split a long document into up to this many pieces; its score is the best "
+    max_chunks_per_doc: Annotated[int, Field(ge=1, le=100), WholeNumber] | None = Field(
+        None, description="Split a long document into up to this many pieces; its score is the best "
                                         "piece's. Default: one piece, cut inside the document."
     )
     instruction: str | None = Field(None, max_length=2000, description="Sift: the rerank instruction.")
@@ -56,14 +58,15 @@ def rank_text(document: str | dict[str, Any], rank_fields: list[str] | None) -> 
     return "\n".join(f"{field}: {document[field]}" for field in rank_fields if field in document)
 
 
-class RerankV2In(BaseModel):
+class RerankV2In(RequestBody):
     model: str = Field(..., min_length=1, description="Required by Cohere v2; Sift serves one model whatever it is.")
     query: str = Field(..., min_length=1, max_length=8000)
     documents: list[Text] = Field(..., min_length=1, max_length=1000)
-    top_n: int | None = Field(None, ge=1)
-    max_tokens_per_doc: int | None = Field(None, ge=1, description="Cut each document to its first N tokens.")
+    top_n: Annotated[int, Field(ge=1), WholeNumber] | None = None
+    max_tokens_per_doc: Annotated[int, Field(ge=1), WholeNumber] | None = Field(
+        None, description="Cut each document to its first N tokens.")
     return_documents: bool = Field(False, description="Early v2 API; the current one never returns documents.")
-    priority: int | None = None
+    priority: Count | None = None
     instruction: str | None = Field(None, max_length=2000, description="Sift: the rerank instruction.")
 
 

@@ -11,26 +11,26 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import FILTER_KEYS, FilterValue
+from api.schemas import FILTER_KEYS, Count, FilterValue, RequestBody
 
 
-class RetrievalSetting(BaseModel):
-    top_k: int = Field(..., ge=1, le=100)
+class RetrievalSetting(RequestBody):
+    top_k: Count = Field(..., ge=1, le=100)
     score_threshold: float = Field(0.0, ge=0.0, le=1.0, description="0.0 when the threshold is off in Dify.")
 
 
-class Condition(BaseModel):
+class Condition(RequestBody):
     name: str | list[str] = Field(..., description="A metadata field (Dify's older spec: a list of them).")
     comparison_operator: str
     value: str | int | float | list[str] | None = None
 
 
-class MetadataCondition(BaseModel):
+class MetadataCondition(RequestBody):
     logical_operator: Literal["and", "or"] | None = "and"
     conditions: list[Condition] | None = None
 
 
-class RetrievalIn(BaseModel):
+class RetrievalIn(RequestBody):
     knowledge_id: str = Field(..., min_length=1, description="The Sift collection.")
     query: str = Field(..., min_length=1, max_length=8000)
     retrieval_setting: RetrievalSetting

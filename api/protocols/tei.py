@@ -12,10 +12,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from api.schemas import RequestBody
 from rerank.prompt import DEFAULT_INSTRUCTION
 
 
-class TeiRerankIn(BaseModel):
+class TeiRerankIn(RequestBody):
     query: str = Field(..., min_length=1, max_length=8000)
     texts: list[Annotated[str, Field(max_length=200_000)]] = Field(..., min_length=1, max_length=1000)
     truncate: bool | None = Field(None, description="Accepted; Sift always cuts a long text inside it, never fails.")

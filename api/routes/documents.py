@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.auth import AdminAccess, QueryAccess, WriteAccess
 from api.deps import CollectionName, SiftDep
@@ -26,6 +27,25 @@ from api.schemas import (
 from api.uploads import read_upload
 from retrieval.catalog import CollectionRecord, DocumentRecord
 
+
+class DocumentIdConvertor(Convertor[str]):
+    """``{doc_id:doc_id}``: a document id in a URL, slashes included, but never one ending in ``/chunks``.
+
+    ``.../documents/{doc_id}/chunks`` is the chunks route (``api.routes.collections``); without this, a
+    DELETE there would delete a document named ``{doc_id}/chunks`` and a 405 there would offer DELETE.
+    Uploads refuse such ids (``api.schemas.DOC_ID_PATTERN``)."""
+
+    regex = r".+(?<!/chunks)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("doc_id", DocumentIdConvertor())
+
 router = APIRouter(prefix="/v1/collections", tags=["documents"], responses=ERROR_RESPONSES)
 jobs_router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
@@ -37,7 +57,7 @@ UPLOAD_BODY = {
         "content": {
             "multipart/form-data": {
                 "schema": {"type": "object", "required": ["files"], "properties": {
-                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                    "files": {"type": "array", "items": {"type": "string", "format": "binary"}, "minItems": 1},
                     "url": {"type": "array", "items": {"type": "string"},
                             "description": "Public URL of each file, in order (not for archives)."},
                     "metadata": {"type": "array", "items": {"type": "string"},
@@ -93,12 +113,12 @@ async def list_documents(
     return DocumentsOut(documents=[document_out(r) for r in records], total=total, offset=offset, limit=limit)
 
 
-@router.get("/{collection}/documents/{doc_id:path}", response_model=DocumentOut)
+@router.get("/{collection}/documents/{doc_id:doc_id}", response_model=DocumentOut)
 async def get_document(collection: CollectionName, doc_id: str, sift: SiftDep, _: QueryAccess) -> DocumentOut:
     return document_out(sift.index.document(collection, doc_id))
 
 
-@router.delete("/{collection}/documents/{doc_id:path}", status_code=204)
+@router.delete("/{collection}/documents/{doc_id:doc_id}", status_code=204)
 async def delete_document(collection: CollectionName, doc_id: str, sift: SiftDep, _: WriteAccess) -> Response:
     """Remove the document and every one of its chunks."""
     await run_in_threadpool(sift.index.delete_document, collection, doc_id)

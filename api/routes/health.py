@@ -13,7 +13,8 @@ from api.schemas import HealthOut, ProbeOut
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", response_model=HealthOut)
+@router.get("/health", response_model=HealthOut,
+            openapi_extra={"security": [{}]})  # a key is optional: it only unlocks the detailed report
 async def health(request: Request, sift: SiftDep, principal: MaybePrincipal) -> HealthOut:
     """``ok`` when every part is ready; ``degraded`` (still 200) when e.g. the reranker is absent.
 

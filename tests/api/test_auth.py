@@ -115,7 +115,8 @@ def test_every_api_route_is_in_the_matrix(client):
 def _template(path: str) -> str:
     return (path.replace(f"/{HOME}", "/{collection}").replace("/kb-doomed", "/{collection}")
             .replace(f"/documents/{DOC}", "/documents/{doc_id}")
-            .replace("/documents/note", "/documents/{doc_id}").replace("{doc_id}", "{doc_id:path}")
+            .replace("/documents/note", "/documents/{doc_id}").replace("{doc_id}", "{doc_id:doc_id}")
+            .replace("{doc_id:doc_id}/chunks", "{doc_id:path}/chunks")
             .replace("/unknown-job", "/{job_id}")
             .replace("/000000000000", "/{key_id}")
             .replace("/runs/nosuch", "/runs/{run_id}")
@@ -184,6 +185,14 @@ def test_keys_over_http_secret_once_revocation_at_once(secured):
     assert client.delete(f"/v1/keys/{body['id']}", headers=admin).json()["active"] is False
     refused = client.post("/v1/query", json=question, headers=_bearer(body["secret"]))
     assert refused.status_code == 401 and "revoked" in refused.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("lifetime", ["0d", "00h", "100000w"])
+def test_a_key_lifetime_out_of_range_is_refused(secured, lifetime):
+    client, keys = secured
+    response = client.post("/v1/keys", headers=_bearer(keys.admin),
+                           json={"name": "x", "scopes": ["query"], "expires_in": lifetime})
+    assert response.status_code == 422 and "expires_in" in response.json()["error"]["message"]
 
 
 def test_health_needs_no_key_and_hides_internals_without_admin(secured, sift):

@@ -108,11 +108,31 @@ def test_unknown_collection_and_document(client, seeded):
         ({}, ["question", "Field required"]),
         ({"question": "hi", "filters": {"collection": "other"}}, ["unknown filter field 'collection'"]),
         ({"question": "hi", "surprise": 1}, ["surprise"]),
+        ({"question": "\x1d\u3000"}, ["question must not be blank"]),
+        ({"question": "hi", "min_score": False}, ["min_score"]),  # a boolean is not a number
+        ({"question": "hi", "top_k": "5"}, ["top_k"]),
     ],
 )
 def test_bad_queries(client, seeded, body, needles):
     collection, _ = seeded
     _assert_error(client.post("/v1/query", json={"collection": collection, **body}), 422, *needles)
+
+
+def test_whole_numbers_are_integers(client, seeded):
+    collection, _ = seeded
+    response = client.post("/v1/query", json={"question": "export", "collection": collection, "top_k": 2.0})
+    assert response.status_code == 200 and len(response.json()["results"]) <= 2
+
+
+def test_a_document_id_may_not_end_in_chunks(client, sift, seeded):
+    collection, points = seeded
+    _assert_error(client.post(f"/v1/collections/{collection}/documents",
+                              json={"documents": [{"id": "guide/chunks", "content": "x"}]}), 400, "/chunks")
+    assert point_count(sift) == points
+    # That URL reads chunks only: no DELETE of a document named "…/chunks" hides behind it.
+    response = client.delete(f"/v1/collections/{collection}/documents/data-export.md/chunks")
+    assert response.status_code == 405 and response.headers["allow"] == "GET"
+    assert point_count(sift) == points
 
 
 def test_malformed_query_json(client):
