@@ -107,11 +107,11 @@ def test_only_sift_is_published_and_on_loopback_by_default(services):
         "0.0.0.0:9000:8000"]
 
 
-def test_sift_waits_for_qdrant_not_for_the_model_and_is_checked_on_health(services):
+def test_sift_waits_for_qdrant_not_for_the_model_and_is_checked_on_readiness(services):
     api = services["api"]
     assert {name: dep["condition"] for name, dep in api["depends_on"].items()} == {
         "qdrant": "service_healthy", "reranker": "service_started"}  # Sift reports `loading` meanwhile
-    assert "127.0.0.1:8000/health" in api["healthcheck"]["test"][1]
+    assert "127.0.0.1:8000/readyz" in api["healthcheck"]["test"][1]
     assert api["build"] == "." and api["volumes"] == ["sift-data:/data"]
 
 
