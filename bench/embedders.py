@@ -156,9 +156,12 @@ pair, not with other sections. dev = the half of each set's questions the fusion
 the other half (split by a digest of the question id). The xling sets are built by
 `bench/crosslingual_data.py` from the Debian Reference (GPL-2+), English and Simplified Chinese.
 scifact and cosqa_dev are cut to 1,000 documents (every judged one plus the first others) to fit the
-run on this machine; scifact was not finished for the multilingual model and is left out. Question
-embedding p50 at a quieter moment of the same day: multilingual-e5-small 15.3 ms (40 questions, load
-~6); at load ~14, 120 ms for e5 and 692 ms for MiniLM (120 questions each, back to back)."""
+run on this machine. Question embedding p50 at a quieter moment of the same day: multilingual-e5-small
+15.3 ms (40 questions, load ~6); at load ~14, 120 ms for e5 and 692 ms for MiniLM (120 questions each,
+back to back). The scifact rows were measured on 2026-12-04 on an otherwise idle machine (so their
+chunks/s and p50 are the representative ones: MiniLM 13.0 ms, e5 21.1 ms per question), by
+`python bench/embedders.py run XLING_DIR --sets scifact --max-docs 1000`, and their tuned row uses
+the fusion tuned on the other sets, not on scifact."""
 
 SET_NOTES = {
     "scifact": "scifact (English)", "cmrc2018_zh_trial": "cmrc2018_zh_trial (Chinese)", "cosqa_dev": "cosqa_dev (code)",
