@@ -1,0 +1,180 @@
+"""`sift sync` and `sift sources`: help-centre sources, over HTTP when a server runs, else in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Annotated
+
+import httpx
+import typer
+from tqdm import tqdm
+
+from api.cli.base import app, auth_headers, configure_logging, fail, running_server
+from api.settings import Settings, get_settings
+
+
+@app.command()
+def sync(
+    url: Annotated[str, typer.Argument(help="The help centre's start URL (its sitemaps are found from there).")],
+    collection: Annotated[str, typer.Option("--collection", "-c")] = "default",
+    include: Annotated[list[str] | None, typer.Option("--include", help="Path glob to sync (repeatable).")] = None,
+    exclude: Annotated[list[str] | None, typer.Option("--exclude", help="Path glob to skip (repeatable).")] = None,
+    interval: Annotated[str | None, typer.Option(help="Sync again this often (e.g. 6h, 1d) while a server runs.")
+                        ] = None,
+    max_pages: Annotated[int | None, typer.Option(min=1, help="Page cap (default SIFT_SYNC_MAX_PAGES).")] = None,
+) -> None:
+    """Register a help centre as a source of the collection and sync it now (through the running server if up)."""
+    settings = get_settings()
+    configure_logging(settings)
+    body = {"url": url, "include": include or [], "exclude": exclude or [], "interval": interval,
+            "max_pages": max_pages}
+    with _Sources(settings) as sources:
+        source = sources.add(collection, body)
+        run = sources.follow(collection, source["id"], source["last_run"]["id"])
+    _print_run(run)
+    if interval and not sources.server:
+        typer.echo(f"source {source['id']} syncs every {interval} while `sift serve` runs", err=True)
+    if run["state"] == "failed" or run["errors"]:
+        raise typer.Exit(1)
+
+
+sources_app = typer.Typer(help="Help-centre sources of a collection: list, run now, remove.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("list")
+def sources_list(collection: Annotated[str, typer.Option("--collection", "-c")] = "default",
+                 as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The collection's sources with their last run's counts and errors."""
+    settings = get_settings()
+    with _Sources(settings) as sources:
+        listed = sources.list(collection)
+    if as_json:
+        typer.echo(json.dumps(listed, indent=2, ensure_ascii=False))
+        return
+    for source in listed:
+        every = f"every {source['interval_s']:.0f}s" if source["interval_s"] else "on demand"
+        typer.echo(f"{source['id']}  {source['url']}  ({every})")
+        if source["last_run"]:
+            _print_run(source["last_run"], indent="    ")
+
+
+@sources_app.command("run")
+def sources_run(source_id: Annotated[str, typer.Argument(help="The source's id (from `sift sources list`).")],
+                collection: Annotated[str, typer.Option("--collection", "-c")] = "default") -> None:
+    """Sync a source now and wait for the run."""
+    settings = get_settings()
+    configure_logging(settings)
+    with _Sources(settings) as sources:
+        run = sources.follow(collection, source_id, sources.run(collection, source_id))
+    _print_run(run)
+    if run["state"] == "failed" or run["errors"]:
+        raise typer.Exit(1)
+
+
+@sources_app.command("remove")
+def sources_remove(source_id: Annotated[str, typer.Argument(help="The source's id.")],
+                   collection: Annotated[str, typer.Option("--collection", "-c")] = "default",
+                   delete_documents: Annotated[bool, typer.Option(help="Also delete its documents.")] = False) -> None:
+    """Stop syncing a source."""
+    with _Sources(get_settings()) as sources:
+        sources.remove(collection, source_id, delete_documents)
+    typer.echo(f"removed source {source_id}")
+
+
+class _Sources:
+    """Sync sources over HTTP when a server runs, else on an in-process service (same routes' functions)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.server = running_server(settings)
+        self._http = httpx.Client(base_url=self.server, timeout=120.0, headers=auth_headers(settings)) \
+            if self.server else None
+        self._sift = None
+        if self._http is None:
+            from api.service import Sift
+
+            self._sift = Sift(settings)
+            self._sift.start()
+
+    def __enter__(self) -> _Sources:
+        return self
+
+    def __exit__(self, *_) -> None:
+        if self._http is not None:
+            self._http.close()
+        if self._sift is not None:
+            asyncio.run(self._sift.close())
+
+    def _call(self, method: str, path: str, **kwargs) -> dict | None:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise typer.Exit(fail(response))
+        return response.json() if response.content else None
+
+    def add(self, collection: str, body: dict) -> dict:
+        if self._http is not None:
+            return self._call("POST", f"/v1/collections/{collection}/sources", json=body)
+        from api.keys import parse_duration
+        from api.routes.sources import source_out
+        from api.schemas_helpdesk import SourceIn
+
+        request = SourceIn(**body)
+        settings = self._sift.settings
+        source = self._sift.sync.store.add_source(
+            collection, request.url, include=request.include, exclude=request.exclude,
+            max_pages=min(request.max_pages or settings.sync_max_pages, settings.sync_max_pages),
+            interval_s=parse_duration(request.interval) if request.interval else None)
+        self._sift.sync.submit(source.id)
+        return source_out(self._sift, source).model_dump()
+
+    def list(self, collection: str) -> list[dict]:
+        if self._http is not None:
+            return self._call("GET", f"/v1/collections/{collection}/sources")["sources"]
+        from api.routes.sources import source_out
+
+        return [source_out(self._sift, s).model_dump() for s in self._sift.sync.store.sources(collection)]
+
+    def run(self, collection: str, source_id: str) -> str:
+        if self._http is not None:
+            return self._call("POST", f"/v1/collections/{collection}/sources/{source_id}/runs")["run_id"]
+        self._sift.sync.store.source(collection, source_id)
+        return self._sift.sync.submit(source_id)
+
+    def remove(self, collection: str, source_id: str, delete_documents: bool) -> None:
+        if self._http is not None:
+            self._call("DELETE", f"/v1/collections/{collection}/sources/{source_id}",
+                       params={"delete_documents": str(delete_documents).lower()})
+            return
+        for doc_id in self._sift.sync.store.remove_source(collection, source_id):
+            if delete_documents and self._sift.index.catalog.document(collection, doc_id) is not None:
+                self._sift.index.delete_document(collection, doc_id)
+
+    def get_run(self, collection: str, source_id: str, run_id: str) -> dict:
+        if self._http is not None:
+            return self._call("GET", f"/v1/collections/{collection}/sources/{source_id}/runs/{run_id}")
+        return self._sift.sync.store.run(run_id)
+
+    def follow(self, collection: str, source_id: str, run_id: str) -> dict:
+        """Wait for the run, with a progress bar over the pages it found."""
+        with tqdm(desc="sync", unit="page", file=sys.stderr) as progress:
+            while True:
+                run = self.get_run(collection, source_id, run_id)
+                progress.total = run["pages_total"] or None
+                progress.update(run["pages_done"] - progress.n)
+                if run["state"] in ("done", "failed"):
+                    return run
+                time.sleep(0.5)
+
+
+def _print_run(run: dict, indent: str = "") -> None:
+    counts = ", ".join(f"{n} {status}" for status, n in run["counts"].items() if n)
+    typer.echo(f"{indent}run {run['id'][:12]} {run['state']} via {run['via'] or '-'}: {counts or 'nothing'}")
+    for change in run["changes"]:
+        typer.echo(f"{indent}  {change['status']:<10} {change['url']}")
+    for error in run["errors"]:
+        typer.echo(f"{indent}  failed     {error['url']}: {error['error']}", err=True)
+    if run["error"]:
+        typer.echo(f"{indent}  {run['error']}", err=True)
