@@ -20,7 +20,16 @@ import httpx
 from pydantic import BaseModel
 
 from api.protocols.cohere import RerankV1Out
-from api.schemas import DocumentsWritten, HealthOut, JobAccepted, JobOut, QueryOut
+from api.schemas import (
+    CollectionDeleted,
+    CollectionOut,
+    CollectionsOut,
+    DocumentsWritten,
+    HealthOut,
+    JobAccepted,
+    JobOut,
+    QueryOut,
+)
 
 Model = TypeVar("Model", bound=BaseModel)
 UploadFile = tuple[str, bytes, str | None]
@@ -115,6 +124,19 @@ class _Calls:
     def job(job_id: str) -> _Call:
         return _Call("GET", f"/v1/jobs/{job_id}", _model(JobOut))
 
+    @staticmethod
+    def collections() -> _Call:
+        return _Call("GET", "/v1/collections", _model(CollectionsOut))
+
+    @staticmethod
+    def create_collection(name: str, instruction: str | None) -> _Call:
+        return _Call("POST", "/v1/collections", _model(CollectionOut),
+                     {"json": _body(name=name, instruction=instruction)})
+
+    @staticmethod
+    def delete_collection(name: str) -> _Call:
+        return _Call("DELETE", f"/v1/collections/{name}", _model(CollectionDeleted))
+
 
 def _headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -165,6 +187,18 @@ class SiftClient:
     def job(self, job_id: str) -> JobOut:
         """A background ingestion job's state and progress."""
         return self._send(_Calls.job(job_id))
+
+    def collections(self) -> CollectionsOut:
+        """Every collection the key may use, with its document count and rerank instruction."""
+        return self._send(_Calls.collections())
+
+    def create_collection(self, name: str, *, instruction: str | None = None) -> CollectionOut:
+        """An empty collection (``SiftAPIError`` 409 if it exists)."""
+        return self._send(_Calls.create_collection(name, instruction))
+
+    def delete_collection(self, name: str) -> CollectionDeleted:
+        """Delete the collection with every document in it (admin)."""
+        return self._send(_Calls.delete_collection(name))
 
     def close(self) -> None:
         self._http.close()
@@ -217,6 +251,18 @@ class AsyncSiftClient:
     async def job(self, job_id: str) -> JobOut:
         """A background ingestion job's state and progress."""
         return await self._send(_Calls.job(job_id))
+
+    async def collections(self) -> CollectionsOut:
+        """Every collection the key may use, with its document count and rerank instruction."""
+        return await self._send(_Calls.collections())
+
+    async def create_collection(self, name: str, *, instruction: str | None = None) -> CollectionOut:
+        """An empty collection (``SiftAPIError`` 409 if it exists)."""
+        return await self._send(_Calls.create_collection(name, instruction))
+
+    async def delete_collection(self, name: str) -> CollectionDeleted:
+        """Delete the collection with every document in it (admin)."""
+        return await self._send(_Calls.delete_collection(name))
 
     async def aclose(self) -> None:
         await self._http.aclose()

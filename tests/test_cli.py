@@ -182,3 +182,19 @@ def test_collections_create_list_delete_in_process(tmp_path):
     deleted = _run(["collections", "delete", "help", "--yes"], env)
     assert deleted.returncode == 0, deleted.stderr
     assert "deleted collection 'help' (0 documents)" in deleted.stdout
+
+
+@pytest.mark.slow
+def test_collections_through_the_running_server(tmp_path):
+    from tests.server_process import ServerProcess
+
+    with ServerProcess(tmp_path / "data") as server:
+        env = _env(tmp_path / "data", server.port)
+        created = _run(["collections", "create", "help"], env)
+        assert created.returncode == 0, created.stderr
+        again = _run(["collections", "create", "help"], env)
+        assert again.returncode == 1 and "error 409" in again.stderr  # the server's refusal, said plainly
+        listed = json.loads(_run(["collections", "list", "--json"], env).stdout)
+        assert "help" in [c["name"] for c in listed]
+        deleted = _run(["collections", "delete", "help", "--yes"], env)
+        assert "deleted collection 'help' (0 documents)" in deleted.stdout

@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
-import httpx
 import typer
 
-from api.cli.base import app, auth_headers, configure_logging, fail, running_server
+from api.cli.base import app, configure_logging, fail, running_server, server_client
 from api.settings import get_settings
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from api.client import SiftClient
+    from api.service import Sift
 
 keys_app = typer.Typer(help="API keys: create, list, revoke (works on the data folder, server running or not).",
                        no_args_is_help=True)
@@ -95,30 +101,24 @@ collections_app = typer.Typer(help="Collections: list, create, delete (through t
 app.add_typer(collections_app, name="collections")
 
 
-def _collections_call(method: str, path: str, body: dict | None = None) -> dict:
-    """``method path`` of /v1/collections on the running server, or the same service call in-process."""
-    settings = get_settings()
-    configure_logging(settings)
-    server = running_server(settings)
-    if server:
-        response = httpx.request(method, f"{server}/v1/collections{path}", json=body, timeout=600.0,
-                                 headers=auth_headers(settings))
-        if response.status_code >= 400:
-            raise typer.Exit(fail(response))
-        return response.json()
-    from api.routes.documents import collection_out
+def _on_collections(remote: Callable[[SiftClient], BaseModel], local: Callable[[Sift], BaseModel]) -> dict:
+    """``remote(client)`` on the running server, else ``local(sift)`` on an in-process service; as a dict."""
+    from api.client import SiftAPIError
     from api.service import Sift
     from retrieval.errors import RetrievalError
 
+    settings = get_settings()
+    configure_logging(settings)
+    if running_server(settings):
+        with server_client(settings) as client:
+            try:
+                return remote(client).model_dump()
+            except SiftAPIError as exc:
+                raise typer.Exit(fail(exc)) from None
     sift = Sift(settings)
     sift.start()
     try:
-        if method == "GET":
-            return {"collections": [collection_out(c).model_dump() for c in sift.index.collections()]}
-        if method == "POST":
-            return collection_out(sift.index.create_collection(body["name"], body.get("instruction"))).model_dump()
-        name = path.lstrip("/")
-        return {"name": name, "documents": sift.index.delete_collection(name)}
+        return local(sift).model_dump()
     except RetrievalError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -129,7 +129,11 @@ def _collections_call(method: str, path: str, body: dict | None = None) -> dict:
 @collections_app.command("list")
 def collections_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Every collection with its document count and rerank instruction."""
-    collections = _collections_call("GET", "")["collections"]
+    from api.routes.documents import collection_out
+    from api.schemas import CollectionsOut
+
+    collections = _on_collections(lambda client: client.collections(), lambda sift: CollectionsOut(
+        collections=[collection_out(c) for c in sift.index.collections()]))["collections"]
     if as_json:
         typer.echo(json.dumps(collections, ensure_ascii=False, indent=2))
         return
@@ -143,13 +147,16 @@ def collections_create(
     instruction: Annotated[str | None, typer.Option(help="Its default rerank instruction.")] = None,
 ) -> None:
     """Create an empty collection."""
+    from api.routes.documents import collection_out
     from api.schemas import CollectionIn
 
     try:
-        body = CollectionIn(name=name, instruction=instruction).model_dump()
+        body = CollectionIn(name=name, instruction=instruction)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    created = _collections_call("POST", "", body)
+    created = _on_collections(
+        lambda client: client.create_collection(body.name, instruction=body.instruction),
+        lambda sift: collection_out(sift.index.create_collection(body.name, body.instruction)))
     typer.echo(f"created collection {created['name']!r}")
 
 
@@ -161,5 +168,8 @@ def collections_delete(
     """Delete a collection and every document and chunk in it."""
     if not yes:
         typer.confirm(f"Delete the collection {name!r} and all its documents?", abort=True)
-    deleted = _collections_call("DELETE", f"/{name}")
+    from api.schemas import CollectionDeleted
+
+    deleted = _on_collections(lambda client: client.delete_collection(name), lambda sift: CollectionDeleted(
+        name=name, documents=sift.index.delete_collection(name)))
     typer.echo(f"deleted collection {deleted['name']!r} ({deleted['documents']} documents)")

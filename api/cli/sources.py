@@ -111,7 +111,9 @@ class _Sources:
     def _call(self, method: str, path: str, **kwargs) -> dict | None:
         response = self._http.request(method, path, **kwargs)
         if response.status_code >= 400:
-            raise typer.Exit(fail(response))
+            from api.client import SiftAPIError
+
+            raise typer.Exit(fail(SiftAPIError.from_response(response)))
         return response.json() if response.content else None
 
     def add(self, collection: str, body: dict) -> dict:

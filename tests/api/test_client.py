@@ -55,3 +55,20 @@ def test_errors_carry_status_code_and_retry_after(sift):
     assert (missing.status, missing.code) == (404, "collection_not_found")
     assert (no_reranker.status, no_reranker.code, no_reranker.retry_after_s) == (501, "reranker_not_configured", None)
     assert invalid.status == 422 and "top_k" in invalid.message
+
+
+def test_collections_create_list_delete(sift, collection):
+    async def work(client: AsyncSiftClient):
+        created = await client.create_collection(collection, instruction="Find refund rules")
+        with pytest.raises(SiftAPIError) as exists:
+            await client.create_collection(collection)
+        listed = await client.collections()
+        deleted = await client.delete_collection(collection)
+        return created, exists.value, listed, deleted, await client.collections()
+
+    created, exists, listed, deleted, after = _run(sift, work)
+    assert (created.name, created.instruction, created.documents) == (collection, "Find refund rules", 0)
+    assert exists.status == 409
+    assert collection in {c.name for c in listed.collections}
+    assert (deleted.name, deleted.documents) == (collection, 0)
+    assert collection not in {c.name for c in after.collections}
