@@ -51,6 +51,7 @@ def is_blank(text: str) -> bool:
     """Whether ``text`` holds nothing but whitespace (``VISIBLE``'s complement)."""
     return re.search(VISIBLE, text) is None
 
+
 DURATION_PATTERN = r"^0*[1-9][0-9]{0,4}\s*[smhdwSMHDW]$"
 """A positive duration such as 90d, 12h or 2w (``api.keys.parse_duration``), at most 99999 units."""
 
