@@ -30,6 +30,7 @@ from api.schemas import (
     JobOut,
     QueryOut,
 )
+from api.schemas_helpdesk import SourceOut, SourcesOut, SyncRunAccepted, SyncRunOut
 
 Model = TypeVar("Model", bound=BaseModel)
 UploadFile = tuple[str, bytes, str | None]
@@ -137,6 +138,30 @@ class _Calls:
     def delete_collection(name: str) -> _Call:
         return _Call("DELETE", f"/v1/collections/{name}", _model(CollectionDeleted))
 
+    @staticmethod
+    def add_source(collection: str, url: str, *, include: Sequence[str] | None, exclude: Sequence[str] | None,
+                   interval: str | None, max_pages: int | None, run: bool) -> _Call:
+        body = _body(url=url, include=list(include or []), exclude=list(exclude or []), interval=interval,
+                     max_pages=max_pages, run=run)
+        return _Call("POST", f"/v1/collections/{collection}/sources", _model(SourceOut), {"json": body})
+
+    @staticmethod
+    def sources(collection: str) -> _Call:
+        return _Call("GET", f"/v1/collections/{collection}/sources", _model(SourcesOut))
+
+    @staticmethod
+    def run_source(collection: str, source_id: str) -> _Call:
+        return _Call("POST", f"/v1/collections/{collection}/sources/{source_id}/runs", _model(SyncRunAccepted))
+
+    @staticmethod
+    def sync_run(collection: str, source_id: str, run_id: str) -> _Call:
+        return _Call("GET", f"/v1/collections/{collection}/sources/{source_id}/runs/{run_id}", _model(SyncRunOut))
+
+    @staticmethod
+    def remove_source(collection: str, source_id: str, *, delete_documents: bool) -> _Call:
+        return _Call("DELETE", f"/v1/collections/{collection}/sources/{source_id}", lambda _: None,
+                     {"params": {"delete_documents": str(delete_documents).lower()}})
+
 
 def _headers(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -199,6 +224,29 @@ class SiftClient:
     def delete_collection(self, name: str) -> CollectionDeleted:
         """Delete the collection with every document in it (admin)."""
         return self._send(_Calls.delete_collection(name))
+
+    def add_source(self, collection: str, url: str, *, include: Sequence[str] | None = None,
+                   exclude: Sequence[str] | None = None, interval: str | None = None,
+                   max_pages: int | None = None, run: bool = True) -> SourceOut:
+        """Keep the collection in sync with a help centre; ``run`` starts a first sync at once."""
+        return self._send(_Calls.add_source(collection, url, include=include, exclude=exclude, interval=interval,
+                                            max_pages=max_pages, run=run))
+
+    def sources(self, collection: str) -> SourcesOut:
+        """The collection's help-centre sources, each with its last run."""
+        return self._send(_Calls.sources(collection))
+
+    def run_source(self, collection: str, source_id: str) -> SyncRunAccepted:
+        """Sync a source now; follow the run with ``sync_run``."""
+        return self._send(_Calls.run_source(collection, source_id))
+
+    def sync_run(self, collection: str, source_id: str, run_id: str) -> SyncRunOut:
+        """A sync run's state, progress, counts, changes and errors."""
+        return self._send(_Calls.sync_run(collection, source_id, run_id))
+
+    def remove_source(self, collection: str, source_id: str, *, delete_documents: bool = False) -> None:
+        """Stop syncing a source; its documents stay unless ``delete_documents``."""
+        self._send(_Calls.remove_source(collection, source_id, delete_documents=delete_documents))
 
     def close(self) -> None:
         self._http.close()
@@ -263,6 +311,30 @@ class AsyncSiftClient:
     async def delete_collection(self, name: str) -> CollectionDeleted:
         """Delete the collection with every document in it (admin)."""
         return await self._send(_Calls.delete_collection(name))
+
+    async def add_source(self, collection: str, url: str, *, include: Sequence[str] | None = None,
+                         exclude: Sequence[str] | None = None, interval: str | None = None,
+                         max_pages: int | None = None, run: bool = True) -> SourceOut:
+        """Keep the collection in sync with a help centre; ``run`` starts a first sync at once."""
+        return await self._send(_Calls.add_source(collection, url, include=include, exclude=exclude,
+                                                  interval=interval, max_pages=max_pages, run=run))
+
+    async def sources(self, collection: str) -> SourcesOut:
+        """The collection's help-centre sources, each with its last run."""
+        return await self._send(_Calls.sources(collection))
+
+    async def run_source(self, collection: str, source_id: str) -> SyncRunAccepted:
+        """Sync a source now; follow the run with ``sync_run``."""
+        return await self._send(_Calls.run_source(collection, source_id))
+
+    async def sync_run(self, collection: str, source_id: str, run_id: str) -> SyncRunOut:
+        """A sync run's state, progress, counts, changes and errors."""
+        return await self._send(_Calls.sync_run(collection, source_id, run_id))
+
+    async def remove_source(self, collection: str, source_id: str, *,
+                            delete_documents: bool = False) -> None:
+        """Stop syncing a source; its documents stay unless ``delete_documents``."""
+        await self._send(_Calls.remove_source(collection, source_id, delete_documents=delete_documents))
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -185,7 +185,7 @@ def test_collections_create_list_delete_in_process(tmp_path):
 
 
 @pytest.mark.slow
-def test_collections_through_the_running_server(tmp_path):
+def test_collections_and_sources_through_the_running_server(tmp_path):
     from tests.server_process import ServerProcess
 
     with ServerProcess(tmp_path / "data") as server:
@@ -196,5 +196,8 @@ def test_collections_through_the_running_server(tmp_path):
         assert again.returncode == 1 and "error 409" in again.stderr  # the server's refusal, said plainly
         listed = json.loads(_run(["collections", "list", "--json"], env).stdout)
         assert "help" in [c["name"] for c in listed]
+        assert json.loads(_run(["sources", "list", "--collection", "help", "--json"], env).stdout) == []
+        missing = _run(["sources", "run", "nosuch", "--collection", "help"], env)
+        assert missing.returncode == 1 and "error 404" in missing.stderr
         deleted = _run(["collections", "delete", "help", "--yes"], env)
         assert "deleted collection 'help' (0 documents)" in deleted.stdout

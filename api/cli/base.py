@@ -16,11 +16,6 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def auth_headers(settings: Settings) -> dict[str, str]:
-    """The CLI's key (``SIFT_API_KEY``) for a server that requires one, for calls the client does not cover."""
-    return {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"} if settings.api_key else {}
-
-
 def server_client(settings: Settings, *, timeout: float = 600.0):
     """The typed client for the server at ``SIFT_API_URL``, with the CLI's key (``SIFT_API_KEY``)."""
     from api.client import SiftClient

@@ -6,14 +6,17 @@ import asyncio
 import json
 import sys
 import time
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from tqdm import tqdm
 
-from api.cli.base import app, auth_headers, configure_logging, fail, running_server
+from api.cli.base import app, configure_logging, fail, running_server, server_client
 from api.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from api.client import SiftClient
 
 
 @app.command()
@@ -90,10 +93,9 @@ class _Sources:
 
     def __init__(self, settings: Settings) -> None:
         self.server = running_server(settings)
-        self._http = httpx.Client(base_url=self.server, timeout=120.0, headers=auth_headers(settings)) \
-            if self.server else None
+        self._client = server_client(settings, timeout=120.0) if self.server else None
         self._sift = None
-        if self._http is None:
+        if self._client is None:
             from api.service import Sift
 
             self._sift = Sift(settings)
@@ -103,22 +105,23 @@ class _Sources:
         return self
 
     def __exit__(self, *_) -> None:
-        if self._http is not None:
-            self._http.close()
+        if self._client is not None:
+            self._client.close()
         if self._sift is not None:
             asyncio.run(self._sift.close())
 
-    def _call(self, method: str, path: str, **kwargs) -> dict | None:
-        response = self._http.request(method, path, **kwargs)
-        if response.status_code >= 400:
-            from api.client import SiftAPIError
+    def _remote(self, call: Callable[[SiftClient], Any]) -> Any:
+        """``call`` on the running server's client; a refusal is said plainly and ends the command."""
+        from api.client import SiftAPIError
 
-            raise typer.Exit(fail(SiftAPIError.from_response(response)))
-        return response.json() if response.content else None
+        try:
+            return call(self._client)
+        except SiftAPIError as exc:
+            raise typer.Exit(fail(exc)) from None
 
     def add(self, collection: str, body: dict) -> dict:
-        if self._http is not None:
-            return self._call("POST", f"/v1/collections/{collection}/sources", json=body)
+        if self._client is not None:
+            return self._remote(lambda client: client.add_source(collection, **body)).model_dump()
         from api.keys import parse_duration
         from api.routes.sources import source_out
         from api.schemas_helpdesk import SourceIn
@@ -133,30 +136,30 @@ class _Sources:
         return source_out(self._sift, source).model_dump()
 
     def list(self, collection: str) -> list[dict]:
-        if self._http is not None:
-            return self._call("GET", f"/v1/collections/{collection}/sources")["sources"]
+        if self._client is not None:
+            return self._remote(lambda client: client.sources(collection)).model_dump()["sources"]
         from api.routes.sources import source_out
 
         return [source_out(self._sift, s).model_dump() for s in self._sift.sync.store.sources(collection)]
 
     def run(self, collection: str, source_id: str) -> str:
-        if self._http is not None:
-            return self._call("POST", f"/v1/collections/{collection}/sources/{source_id}/runs")["run_id"]
+        if self._client is not None:
+            return self._remote(lambda client: client.run_source(collection, source_id)).run_id
         self._sift.sync.store.source(collection, source_id)
         return self._sift.sync.submit(source_id)
 
     def remove(self, collection: str, source_id: str, delete_documents: bool) -> None:
-        if self._http is not None:
-            self._call("DELETE", f"/v1/collections/{collection}/sources/{source_id}",
-                       params={"delete_documents": str(delete_documents).lower()})
+        if self._client is not None:
+            self._remote(lambda client: client.remove_source(collection, source_id,
+                                                             delete_documents=delete_documents))
             return
         for doc_id in self._sift.sync.store.remove_source(collection, source_id):
             if delete_documents and self._sift.index.catalog.document(collection, doc_id) is not None:
                 self._sift.index.delete_document(collection, doc_id)
 
     def get_run(self, collection: str, source_id: str, run_id: str) -> dict:
-        if self._http is not None:
-            return self._call("GET", f"/v1/collections/{collection}/sources/{source_id}/runs/{run_id}")
+        if self._client is not None:
+            return self._remote(lambda client: client.sync_run(collection, source_id, run_id)).model_dump()
         return self._sift.sync.store.run(run_id)
 
     def follow(self, collection: str, source_id: str, run_id: str) -> dict:

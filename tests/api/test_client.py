@@ -72,3 +72,26 @@ def test_collections_create_list_delete(sift, collection):
     assert collection in {c.name for c in listed.collections}
     assert (deleted.name, deleted.documents) == (collection, 0)
     assert collection not in {c.name for c in after.collections}
+
+
+def test_a_source_added_listed_run_and_removed(sift, collection):
+    async def work(client: AsyncSiftClient):
+        # A loopback address nobody serves: the run fails, which is all this test needs to follow it.
+        source = await client.add_source(collection, "http://127.0.0.1:9/hc/", include=["/hc/*"], run=False)
+        listed = await client.sources(collection)
+        accepted = await client.run_source(collection, source.id)
+        for _ in range(300):
+            run = await client.sync_run(collection, source.id, accepted.run_id)
+            if run.state in ("done", "failed"):
+                break
+            await asyncio.sleep(0.1)
+        await client.remove_source(collection, source.id)
+        with pytest.raises(SiftAPIError) as gone:
+            await client.run_source(collection, source.id)
+        return source, listed, run, gone.value
+
+    source, listed, run, gone = _run(sift, work)
+    assert source.url == "http://127.0.0.1:9/hc/" and source.include == ["/hc/*"] and source.last_run is None
+    assert [s.id for s in listed.sources] == [source.id]
+    assert run.state in ("done", "failed") and run.source_id == source.id
+    assert gone.status == 404
