@@ -20,6 +20,7 @@ import threading
 import time
 
 from api.ingestion import IngestItem, IngestPipeline, lower_thread_priority
+from api.keys import parse_duration
 from api.settings import Settings
 from api.sync_store import PageState, Source, SyncStore
 from ingest.crawl import SiteClient
@@ -60,6 +61,24 @@ class SyncRunner:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout_s)
+
+    def add_source(self, collection: str, url: str, *, include: list[str], exclude: list[str],
+                   interval: str | None, max_pages: int | None, run: bool) -> Source:
+        """Register a help centre as a source (its page cap at most ``SIFT_SYNC_MAX_PAGES``); with ``run``,
+        queue its first run."""
+        cap = self.settings.sync_max_pages
+        source = self.store.add_source(collection, url, include=include, exclude=exclude,
+                                       max_pages=min(max_pages or cap, cap),
+                                       interval_s=parse_duration(interval) if interval else None)
+        if run:
+            self.submit(source.id)
+        return source
+
+    def remove_source(self, collection: str, source_id: str, *, delete_documents: bool) -> None:
+        """Stop syncing the source; with ``delete_documents``, also delete the documents it synced."""
+        for doc_id in self.store.remove_source(collection, source_id):
+            if delete_documents and self.pipeline.index.catalog.document(collection, doc_id) is not None:
+                self.pipeline.index.delete_document(collection, doc_id)
 
     def submit(self, source_id: str, trigger: str = "manual") -> str:
         """Queue a run of the source now; returns the run id."""

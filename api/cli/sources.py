@@ -122,17 +122,13 @@ class _Sources:
     def add(self, collection: str, body: dict) -> dict:
         if self._client is not None:
             return self._remote(lambda client: client.add_source(collection, **body)).model_dump()
-        from api.keys import parse_duration
         from api.routes.sources import source_out
         from api.schemas_helpdesk import SourceIn
 
         request = SourceIn(**body)
-        settings = self._sift.settings
-        source = self._sift.sync.store.add_source(
-            collection, request.url, include=request.include, exclude=request.exclude,
-            max_pages=min(request.max_pages or settings.sync_max_pages, settings.sync_max_pages),
-            interval_s=parse_duration(request.interval) if request.interval else None)
-        self._sift.sync.submit(source.id)
+        source = self._sift.sync.add_source(collection, request.url, include=request.include,
+                                            exclude=request.exclude, interval=request.interval,
+                                            max_pages=request.max_pages, run=request.run)
         return source_out(self._sift, source).model_dump()
 
     def list(self, collection: str) -> list[dict]:
@@ -153,9 +149,7 @@ class _Sources:
             self._remote(lambda client: client.remove_source(collection, source_id,
                                                              delete_documents=delete_documents))
             return
-        for doc_id in self._sift.sync.store.remove_source(collection, source_id):
-            if delete_documents and self._sift.index.catalog.document(collection, doc_id) is not None:
-                self._sift.index.delete_document(collection, doc_id)
+        self._sift.sync.remove_source(collection, source_id, delete_documents=delete_documents)
 
     def get_run(self, collection: str, source_id: str, run_id: str) -> dict:
         if self._client is not None:

@@ -11,7 +11,6 @@ from fastapi.responses import JSONResponse
 from api.auth import WriteAccess
 from api.deps import CollectionName, SiftDep
 from api.errors import ERROR_RESPONSES
-from api.keys import parse_duration
 from api.schemas_helpdesk import SourceIn, SourceOut, SourcesOut, SyncRunAccepted, SyncRunOut
 from api.service import Sift
 from api.sync_store import Source, SourceNotFound
@@ -22,14 +21,9 @@ router = APIRouter(prefix="/v1/collections", tags=["sync"], responses=ERROR_RESP
 @router.post("/{collection}/sources", response_model=SourceOut, status_code=201)
 async def add_source(collection: CollectionName, body: SourceIn, sift: SiftDep, _: WriteAccess) -> SourceOut:
     """Keep the collection in sync with a help centre (its sitemaps, else a crawl); the first run starts now."""
-    store = sift.sync.store
-    source = await run_in_threadpool(
-        store.add_source, collection, body.url, include=body.include, exclude=body.exclude,
-        max_pages=min(body.max_pages or sift.settings.sync_max_pages, sift.settings.sync_max_pages),
-        interval_s=parse_duration(body.interval) if body.interval else None,
-    )
-    if body.run:
-        sift.sync.submit(source.id)
+    source = await run_in_threadpool(sift.sync.add_source, collection, body.url, include=body.include,
+                                     exclude=body.exclude, interval=body.interval, max_pages=body.max_pages,
+                                     run=body.run)
     return await run_in_threadpool(source_out, sift, source)
 
 
@@ -72,11 +66,7 @@ async def remove_source(
     delete_documents: Annotated[bool, Query(description="Also delete the documents it synced.")] = False,
 ) -> Response:
     """Stop syncing the source; its documents stay unless ``delete_documents=true``."""
-    doc_ids = await run_in_threadpool(sift.sync.store.remove_source, collection, source_id)
-    if delete_documents:
-        for doc_id in doc_ids:
-            if sift.index.catalog.document(collection, doc_id) is not None:
-                await run_in_threadpool(sift.index.delete_document, collection, doc_id)
+    await run_in_threadpool(sift.sync.remove_source, collection, source_id, delete_documents=delete_documents)
     return Response(status_code=204)
 
 
